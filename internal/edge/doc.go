@@ -1,0 +1,3 @@
+// Package edge assembles the pipeline a request walks through and owns the
+// listeners, the admin listener, reload and shutdown.
+package edge

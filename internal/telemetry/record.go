@@ -1,0 +1,109 @@
+package telemetry
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Record is the account of one request. The edge creates it when the request
+// arrives, each stage fills in what it learned or decided, and the edge hands
+// it to the consumers (Stats, and later the detector and evidence) when the
+// response is done. A Record is reused after that: consumers must copy what
+// they keep.
+type Record struct {
+	Start   time.Time // when the edge began handling the request
+	Site    string    // configured site name, "" if none matched
+	Class   Class     // route class, refined by the cache once the origin answered
+	Outcome Outcome   // how the request ended
+	Stage   string    // the stage that decided the outcome ("guard", "route", "cache"...)
+	Reason  string    // short machine-readable cause for refusals and errors
+	Status  int       // status code sent to the client
+	Bytes   int64     // body bytes written to the client
+}
+
+// Decide records which stage settled the request and how. Later calls
+// overwrite earlier ones: the last stage to decide is the one that answered.
+func (r *Record) Decide(stage string, o Outcome, reason string) {
+	r.Stage, r.Outcome, r.Reason = stage, o, reason
+}
+
+// Writer is the http.ResponseWriter the edge hands to the pipeline. It counts
+// status and bytes into its Record and carries the Record down the stages
+// without allocating a new request context. Stages reach the record with
+// RecordOf.
+type Writer struct {
+	http.ResponseWriter
+	Rec         Record
+	wroteHeader bool
+}
+
+var writerPool = sync.Pool{New: func() any { return new(Writer) }}
+
+// NewWriter returns a pooled Writer around w, its record started at now.
+// Release it with Release once the handler has returned.
+func NewWriter(w http.ResponseWriter, now time.Time) *Writer {
+	tw := writerPool.Get().(*Writer)
+	tw.ResponseWriter = w
+	tw.Rec = Record{Start: now}
+	tw.wroteHeader = false
+	return tw
+}
+
+// Release returns tw to the pool. tw must not be used afterwards.
+func (tw *Writer) Release() {
+	tw.ResponseWriter = nil
+	writerPool.Put(tw)
+}
+
+// WriteHeader records the status and passes it on.
+func (tw *Writer) WriteHeader(code int) {
+	if !tw.wroteHeader && code >= 200 {
+		tw.wroteHeader = true
+		tw.Rec.Status = code
+	}
+	tw.ResponseWriter.WriteHeader(code)
+}
+
+// Write counts body bytes and passes them on.
+func (tw *Writer) Write(p []byte) (int, error) {
+	if !tw.wroteHeader {
+		tw.wroteHeader = true
+		tw.Rec.Status = http.StatusOK
+	}
+	n, err := tw.ResponseWriter.Write(p)
+	tw.Rec.Bytes += int64(n)
+	return n, err
+}
+
+// Flush sends buffered data to the client, so bytes streamed from an origin
+// fetch reach waiters as they arrive.
+func (tw *Writer) Flush() {
+	if f, ok := tw.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Hijack lets protocol upgrades through when the underlying writer allows it.
+func (tw *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if h, ok := tw.ResponseWriter.(http.Hijacker); ok {
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("telemetry: hijack not supported")
+}
+
+// Unwrap gives http.ResponseController access to the underlying writer
+// (deadlines, full-duplex).
+func (tw *Writer) Unwrap() http.ResponseWriter { return tw.ResponseWriter }
+
+// RecordOf returns the request record carried by w, or a throwaway record
+// when w was not created by NewWriter (unit tests that call a stage alone).
+func RecordOf(w http.ResponseWriter) *Record {
+	if tw, ok := w.(*Writer); ok {
+		return &tw.Rec
+	}
+	return new(Record)
+}
