@@ -1,0 +1,82 @@
+package guard
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rempart/rempart/internal/config"
+)
+
+// TestHygieneOverTheWire sends raw request lines to a real server, since the
+// forms refused here cannot all be built with http.NewRequest.
+func TestHygieneOverTheWire(t *testing.T) {
+	var passed atomic.Int32
+	srv := httptest.NewUnstartedServer(&Hygiene{Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		passed.Add(1)
+		io.WriteString(w, "ok")
+	})})
+	Apply(srv.Config, config.Limits{ReadHeaderTimeout: time.Second, ReadTimeout: time.Second,
+		WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 4096})
+	srv.Start()
+	defer srv.Close()
+
+	tests := []struct {
+		name, line string
+		want       int
+	}{
+		{"path", "GET /live/a.ts HTTP/1.1", 200},
+		{"absolute", "GET http://169.254.169.254/latest HTTP/1.1", 400},
+		{"absolute same host", "GET http://example/ HTTP/1.1", 400},
+		{"connect", "CONNECT 10.0.0.1:443 HTTP/1.1", 405},
+		{"trace", "TRACE / HTTP/1.1", 405},
+		{"asterisk", "OPTIONS * HTTP/1.1", 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := passed.Load()
+			code := rawStatus(t, srv.Listener.Addr().String(), tt.line+"\r\nHost: example\r\n\r\n")
+			if code != tt.want {
+				t.Fatalf("status = %d, want %d", code, tt.want)
+			}
+			if (passed.Load() > before) != (tt.want == 200) {
+				t.Fatalf("request reached the next stage: %v", passed.Load() > before)
+			}
+		})
+	}
+}
+
+func TestHugeHeadersRefused(t *testing.T) {
+	srv := httptest.NewUnstartedServer(&Hygiene{Next: http.NotFoundHandler()})
+	Apply(srv.Config, config.Limits{ReadHeaderTimeout: time.Second, MaxHeaderBytes: 4096})
+	srv.Start()
+	defer srv.Close()
+	big := "X-Big: " + strings.Repeat("a", 64<<10) + "\r\n"
+	if code := rawStatus(t, srv.Listener.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n"+big+"\r\n"); code != 431 {
+		t.Fatalf("status = %d, want 431", code)
+	}
+}
+
+func rawStatus(t *testing.T, addr, req string) int {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	fmt.Fprint(c, req)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("read response: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

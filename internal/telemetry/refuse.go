@@ -1,0 +1,31 @@
+package telemetry
+
+import (
+	"net/http"
+	"strconv"
+)
+
+// Header values shared by every refusal; net/http only reads them.
+var (
+	textPlain = []string{"text/plain; charset=utf-8"}
+	nosniff   = []string{"nosniff"}
+	noStore   = []string{"no-store"}
+)
+
+// Refuse answers w at once with status and a short text body, and records
+// that stage refused the request for reason. It is the one way stages say
+// no: a tiny answer, no origin work, and the cause kept for metrics.
+// retryAfter, when > 0, is sent as Retry-After in seconds.
+func Refuse(w http.ResponseWriter, stage string, o Outcome, reason string, status int, body string, retryAfter int) {
+	RecordOf(w).Decide(stage, o, reason)
+	h := w.Header()
+	h["Content-Type"] = textPlain
+	h["X-Content-Type-Options"] = nosniff
+	h["Cache-Control"] = noStore
+	h["Content-Length"] = []string{strconv.Itoa(len(body) + 1)}
+	if retryAfter > 0 {
+		h["Retry-After"] = []string{strconv.Itoa(retryAfter)}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body + "\n"))
+}
