@@ -60,10 +60,14 @@ func (b ByteSize) String() string {
 	for _, u := range []struct {
 		s string
 		m int64
-	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
 		if b != 0 && int64(b)%u.m == 0 {
 			return fmt.Sprintf("%d%s", int64(b)/u.m, u.s)
 		}
 	}
 	return fmt.Sprintf("%dB", int64(b))
 }
+
+// MarshalYAML writes the size as String does, so a dumped configuration
+// loads back.
+func (b ByteSize) MarshalYAML() (any, error) { return b.String(), nil }
