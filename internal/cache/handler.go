@@ -1,0 +1,124 @@
+package cache
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/telemetry"
+)
+
+// stage is the name the cache records in the request record.
+const stage = "cache"
+
+// defaultFetchTimeout bounds a fetch when NewHandler is given none.
+const defaultFetchTimeout = 30 * time.Second
+
+// Handler is the cache stage of one site: it answers from the shared Store,
+// coalesces misses into one origin fetch per key, serves stale copies within
+// their windows and passes what cannot be cached. The route stage before it
+// has set the request record's class.
+type Handler struct {
+	store        *Store
+	site         string
+	policies     [telemetry.NumClasses]config.Policy
+	fetcher      Fetcher
+	fetchTimeout time.Duration
+	log          *slog.Logger
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// NewHandler returns the cache stage for site. policies are the site's
+// resolved class policies, f its origin client, fetchTimeout the bound of a
+// whole origin fetch (30s if not positive) and logger receives rate-limited
+// warnings (nil discards them).
+func NewHandler(store *Store, site string, policies [telemetry.NumClasses]config.Policy, f Fetcher, fetchTimeout time.Duration, logger *slog.Logger) *Handler {
+	if fetchTimeout <= 0 {
+		fetchTimeout = defaultFetchTimeout
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{store: store, site: site, policies: policies, fetcher: f, fetchTimeout: fetchTimeout, log: logger}
+}
+
+// ServeHTTP answers r from the cache or the origin.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := telemetry.RecordOf(w)
+	cls := rec.Class
+	if cls >= telemetry.NumClasses {
+		cls = telemetry.ClassUnknown
+	}
+	switch {
+	case r.Method != http.MethodGet && r.Method != http.MethodHead:
+		h.pass(w, r, rec, r.URL.RawQuery, cls == telemetry.ClassAPI, "method")
+		return
+	case cls == telemetry.ClassAPI && hasCredentials(r):
+		h.pass(w, r, rec, r.URL.RawQuery, true, "credentials")
+		return
+	}
+	pol := &h.policies[cls]
+	key, target := cacheKey(h.site, r, pol)
+	now := h.store.now()
+	e := h.store.get(key)
+	if e != nil && !e.varyMatches(r.Header) {
+		e = nil // another variant: a miss whose answer replaces it
+	}
+	if e != nil && e.fresh(now) {
+		h.store.stats.Hits.Add(1)
+		h.serveEntry(w, r, rec, e, now, telemetry.OutcomeHit, "")
+		return
+	}
+	h.lookupMiss(w, r, rec, key, target, cls, e, now)
+}
+
+// lookupMiss handles a request with no fresh copy: stale while revalidating,
+// hit-for-pass, or a flight.
+func (h *Handler) lookupMiss(w http.ResponseWriter, r *http.Request, rec *telemetry.Record, key, target string, cls telemetry.Class, stale *entry, now time.Time) {
+	if stale != nil && stale.revalidatable(now) {
+		h.store.refresh(key, func() *flight { return h.newFlight(r, key, target, cls, stale) })
+		h.store.stats.StaleServed.Add(1)
+		h.serveEntry(w, r, rec, stale, now, telemetry.OutcomeStale, "revalidating")
+		return
+	}
+	if h.store.isPass(key) {
+		h.store.stats.HitForPass.Add(1)
+		h.pass(w, r, rec, queryOf(target), false, "hit_for_pass")
+		return
+	}
+	f, fresh, joined, err := h.store.acquire(key, r.Header, func() *flight {
+		return h.newFlight(r, key, target, cls, stale)
+	})
+	switch {
+	case err != nil:
+		h.fallback(w, r, rec, stale, err)
+	case fresh != nil:
+		h.store.stats.Hits.Add(1)
+		h.serveEntry(w, r, rec, fresh, h.store.now(), telemetry.OutcomeHit, "")
+	default:
+		h.await(w, r, rec, f, stale, joined)
+	}
+}
+
+// newFlight prepares the shared origin request for key: GET of the
+// normalized target, anonymous, conditional when a stale copy has
+// validators.
+func (h *Handler) newFlight(r *http.Request, key, target string, cls telemetry.Class, stale *entry) *flight {
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil)
+	req.URL = targetURL(r, queryOf(target))
+	req.Header = sharedHeader(r.Header)
+	if stale != nil && stale.etag != "" {
+		req.Header["If-None-Match"] = []string{stale.etag}
+	}
+	if stale != nil && stale.lastModified != "" {
+		req.Header["If-Modified-Since"] = []string{stale.lastModified}
+	}
+	return &flight{
+		s: h.store, key: key, class: cls, policies: &h.policies, fetcher: h.fetcher,
+		timeout: h.fetchTimeout, req: req, stale: stale,
+		changed: make(chan struct{}), length: -1, final: cls,
+	}
+}

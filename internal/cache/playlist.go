@@ -1,0 +1,84 @@
+package cache
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/rempart/rempart/internal/telemetry"
+)
+
+var (
+	tagStreamInf      = []byte("#EXT-X-STREAM-INF")
+	tagTargetDuration = []byte("#EXT-X-TARGETDURATION:")
+)
+
+// maxTargetDuration bounds what parseTargetDuration accepts: a playlist that
+// claims more is treated as having no usable target duration.
+const maxTargetDuration = time.Hour
+
+// refineClass returns the class of a playlist body: master when it lists
+// variant streams, media when it has a target duration, else cls. Only
+// playlists (classes master and media) are refined: a route configured as
+// segment or api stays what the operator said.
+func refineClass(cls telemetry.Class, body []byte) telemetry.Class {
+	if cls != telemetry.ClassMedia && cls != telemetry.ClassMaster {
+		return cls
+	}
+	switch {
+	case bytes.Contains(body, tagStreamInf):
+		return telemetry.ClassMaster
+	case bytes.Contains(body, tagTargetDuration):
+		return telemetry.ClassMedia
+	}
+	return cls
+}
+
+// parseTargetDuration returns the EXT-X-TARGETDURATION of a media playlist
+// (RFC 8216 §4.3.3.1): a decimal-integer number of seconds, at the start of
+// a line. A fractional value, which some packagers write, is rounded up, as
+// the tag is an upper bound. It returns false when there is no such tag or
+// its value is not a positive number up to maxTargetDuration.
+func parseTargetDuration(body []byte) (time.Duration, bool) {
+	for len(body) > 0 {
+		line := body
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			line, body = body[:i], body[i+1:]
+		} else {
+			body = nil
+		}
+		if v, ok := bytes.CutPrefix(line, tagTargetDuration); ok {
+			return parseSeconds(bytes.TrimRight(v, " \t\r"))
+		}
+	}
+	return 0, false
+}
+
+// parseSeconds parses "6" or "6.006" (rounded up to whole seconds).
+func parseSeconds(v []byte) (time.Duration, bool) {
+	intPart, frac, hasFrac := bytes.Cut(v, []byte("."))
+	if len(intPart) == 0 || len(intPart) > 6 || (hasFrac && len(frac) == 0) {
+		return 0, false
+	}
+	var secs int64
+	for _, c := range intPart {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		secs = secs*10 + int64(c-'0')
+	}
+	roundUp := false
+	for _, c := range frac {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		roundUp = roundUp || c != '0'
+	}
+	if roundUp {
+		secs++
+	}
+	d := time.Duration(secs) * time.Second
+	if d <= 0 || d > maxTargetDuration {
+		return 0, false
+	}
+	return d, true
+}
