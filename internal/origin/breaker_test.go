@@ -1,0 +1,190 @@
+package origin
+
+import (
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rempart/rempart/internal/config"
+)
+
+// switchable answers the code stored in it (0 stalls until the client
+// gives up), so a test can break and mend an origin.
+type switchable struct{ code atomic.Int64 }
+
+func (s *switchable) serve(w http.ResponseWriter, r *http.Request) {
+	code := int(s.code.Load())
+	if code == 0 {
+		<-r.Context().Done()
+		return
+	}
+	w.WriteHeader(code)
+}
+
+// breakerPool is one origin behind a breaker that opens after 3 failures
+// and cools down for cooldown; no retries.
+func breakerPool(t *testing.T, cooldown time.Duration, urls ...string) *Pool {
+	up := testUpstream(func(u *config.Upstream) {
+		u.BreakerFailures = 3
+		u.BreakerCooldown = cooldown
+		u.ResponseHeaderTimeout = 100 * time.Millisecond
+	})
+	up.Retries = retriesOf(0)
+	return newTestPool(t, up, urls...)
+}
+
+// fetchN sends n GETs and closes what comes back.
+func fetchN(t *testing.T, p *Pool, n int) {
+	for range n {
+		if resp, err := fetch(t, p, http.MethodGet, "/a", ""); err == nil {
+			resp.Body.Close()
+		}
+	}
+}
+
+func TestBreakerOpens(t *testing.T) {
+	tests := []struct {
+		name     string
+		code     int64
+		wantOpen bool
+	}{
+		{"500s open it", 500, true},
+		{"timeouts open it", 0, true},
+		{"404s do not", 404, false},
+		{"redirects do not", 302, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s switchable
+			s.code.Store(tt.code)
+			o := newOrigin(t, s.serve)
+			p := breakerPool(t, time.Minute, o.URL)
+			fetchN(t, p, 3)
+			resp, err := fetch(t, p, http.MethodGet, "/a", "")
+			if !tt.wantOpen {
+				mustStatus(t, resp, err, int(tt.code))
+				if got := p.Origins()[0].Breaker; got != BreakerClosed {
+					t.Fatalf("breaker %v, want closed", got)
+				}
+				return
+			}
+			if !errors.Is(err, ErrBreakerOpen) {
+				t.Fatalf("4th fetch err = %v, want ErrBreakerOpen", err)
+			}
+			if n := o.hits.Load(); n != 3 {
+				t.Fatalf("origin hits = %d, want 3 (none once open)", n)
+			}
+			if got := p.Origins()[0]; got.Breaker != BreakerOpen || got.URL != o.URL {
+				t.Fatalf("Origins()[0] = %+v, want %s open", got, o.URL)
+			}
+			if n := p.Stats().BreakerRejected.Load(); n != 1 {
+				t.Fatalf("BreakerRejected = %d, want 1", n)
+			}
+		})
+	}
+}
+
+func TestBreakerProbe(t *testing.T) {
+	tests := []struct {
+		name      string
+		probe     int64
+		wantState BreakerState
+	}{
+		{"success closes", 200, BreakerClosed},
+		{"404 closes", 404, BreakerClosed},
+		{"failure reopens", 503, BreakerOpen},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s switchable
+			s.code.Store(500)
+			o := newOrigin(t, s.serve)
+			const cooldown = 150 * time.Millisecond
+			p := breakerPool(t, cooldown, o.URL)
+			fetchN(t, p, 3)
+			time.Sleep(cooldown + 50*time.Millisecond)
+			if got := p.Origins()[0].Breaker; got != BreakerHalfOpen {
+				t.Fatalf("after cooldown breaker %v, want half-open", got)
+			}
+			s.code.Store(tt.probe)
+			resp, err := fetch(t, p, http.MethodGet, "/a", "")
+			mustStatus(t, resp, err, int(tt.probe))
+			if o.hits.Load() != 4 {
+				t.Fatalf("origin hits = %d, want 4", o.hits.Load())
+			}
+			if got := p.Origins()[0].Breaker; got != tt.wantState {
+				t.Fatalf("after probe breaker %v, want %v", got, tt.wantState)
+			}
+		})
+	}
+}
+
+func TestBreakerHalfOpenLetsOneProbe(t *testing.T) {
+	var s switchable
+	s.code.Store(500)
+	o := newOrigin(t, s.serve)
+	const cooldown = 100 * time.Millisecond
+	p := breakerPool(t, cooldown, o.URL)
+	fetchN(t, p, 3)
+	time.Sleep(cooldown + 50*time.Millisecond)
+	s.code.Store(0) // the probe stalls until the header timeout
+	probe := make(chan error, 1)
+	go func() {
+		_, err := fetch(t, p, http.MethodGet, "/a", "")
+		probe <- err
+	}()
+	for o.hits.Load() < 4 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := fetch(t, p, http.MethodGet, "/a", ""); !errors.Is(err, ErrBreakerOpen) {
+		t.Fatalf("fetch during the probe err = %v, want ErrBreakerOpen", err)
+	}
+	if err := <-probe; err == nil {
+		t.Fatal("stalled probe succeeded")
+	}
+	if o.hits.Load() != 4 {
+		t.Fatalf("origin hits = %d, want 4", o.hits.Load())
+	}
+}
+
+func TestBreakerSkipsOpenOrigin(t *testing.T) {
+	var s switchable
+	s.code.Store(500)
+	first := newOrigin(t, s.serve)
+	second := newOrigin(t, status(http.StatusOK))
+	p := breakerPool(t, time.Minute, first.URL, second.URL)
+	fetchN(t, p, 3) // 500s are returned as is: no retry to the second
+	for range 2 {
+		resp, err := fetch(t, p, http.MethodGet, "/a", "")
+		mustStatus(t, resp, err, http.StatusOK)
+	}
+	if first.hits.Load() != 3 || second.hits.Load() != 2 {
+		t.Fatalf("hits = %d, %d; want 3, 2", first.hits.Load(), second.hits.Load())
+	}
+	states := p.Origins()
+	if states[0].Breaker != BreakerOpen || states[1].Breaker != BreakerClosed {
+		t.Fatalf("Origins() = %+v, want open, closed", states)
+	}
+}
+
+func TestBreakerIgnoresOverload(t *testing.T) {
+	p, o := capped(t, 20*time.Millisecond)
+	p.origins[0].breaker = newBreaker("test", o.URL, testUpstream(func(u *config.Upstream) {
+		u.BreakerFailures = 1
+	}), p.logger)
+	first, err := fetch(t, p, http.MethodGet, "/a", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Body.Close()
+	for range 3 {
+		if _, err := fetch(t, p, http.MethodGet, "/b", ""); !errors.Is(err, ErrOverloaded) {
+			t.Fatalf("err = %v, want ErrOverloaded", err)
+		}
+	}
+	if got := p.Origins()[0].Breaker; got != BreakerClosed {
+		t.Fatalf("breaker %v after local overload, want closed", got)
+	}
+}
