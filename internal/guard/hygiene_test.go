@@ -1,10 +1,7 @@
 package guard
 
 import (
-	"bufio"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/testkit"
 )
 
 // TestHygieneOverTheWire sends raw request lines to a real server, since the
@@ -42,7 +40,7 @@ func TestHygieneOverTheWire(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := passed.Load()
-			code := rawStatus(t, srv.Listener.Addr().String(), tt.line+"\r\nHost: example\r\n\r\n")
+			code := testkit.RawStatus(t, srv.Listener.Addr().String(), tt.line+"\r\nHost: example\r\n\r\n")
 			if code != tt.want {
 				t.Fatalf("status = %d, want %d", code, tt.want)
 			}
@@ -59,24 +57,7 @@ func TestHugeHeadersRefused(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	big := "X-Big: " + strings.Repeat("a", 64<<10) + "\r\n"
-	if code := rawStatus(t, srv.Listener.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n"+big+"\r\n"); code != 431 {
+	if code := testkit.RawStatus(t, srv.Listener.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n"+big+"\r\n"); code != 431 {
 		t.Fatalf("status = %d, want 431", code)
 	}
-}
-
-func rawStatus(t *testing.T, addr, req string) int {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(3 * time.Second))
-	fmt.Fprint(c, req)
-	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("read response: %v", err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
 }

@@ -1,6 +1,8 @@
 package synth
 
 import (
+	"github.com/rempart/rempart/internal/testkit"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -29,7 +31,7 @@ type probe struct {
 // ffprobe runs Debian's ffprobe on url; any error output fails the test.
 func ffprobe(t *testing.T, url string) probe {
 	t.Helper()
-	bin := needTool(t, "ffprobe")
+	bin := testkit.NeedTool(t, "ffprobe")
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
@@ -102,7 +104,7 @@ func TestFFprobePaddedSegment(t *testing.T) {
 // clock: with 1-second segments and an 8-second loop, 8 seconds of playback
 // always cross the loop point.
 func TestFFmpegPlaysLive(t *testing.T) {
-	bin := needTool(t, "ffmpeg")
+	bin := testkit.NeedTool(t, "ffmpeg")
 	if testing.Short() {
 		t.Skip("plays 8 s of live stream in real time")
 	}

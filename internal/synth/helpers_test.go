@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -69,20 +68,6 @@ func get(t *testing.T, url string) (*http.Response, []byte) {
 		t.Fatal(err)
 	}
 	return fetch(t, req)
-}
-
-// needTool returns the path of an external tool (ffmpeg, ffprobe). A missing
-// tool fails the test, except under -short where it skips.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if testing.Short() {
-			t.Skipf("%s not installed (skipped under -short)", name)
-		}
-		t.Fatalf("%s not installed: %v (install Debian's ffmpeg, or run with -short)", name, err)
-	}
-	return p
 }
 
 // packets calls fn for every transport packet of data.

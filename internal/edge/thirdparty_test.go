@@ -1,0 +1,239 @@
+package edge_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rempart/rempart/internal/edge"
+	"github.com/rempart/rempart/internal/testkit"
+)
+
+// soak is how long the third-party live test plays; REMPART_SOAK=3m makes
+// it a soak run.
+func soak(t *testing.T) time.Duration {
+	if v := os.Getenv("REMPART_SOAK"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("REMPART_SOAK=%q: %v", v, err)
+		}
+		return d
+	}
+	return 20 * time.Second
+}
+
+// liveFromFFmpeg starts ffmpeg's own HLS muxer writing a live stream (1 s
+// segments, a sliding window of 6) into dir, for as long as the test runs.
+func liveFromFFmpeg(t *testing.T, ctx context.Context, dir string) {
+	ff := testkit.NeedTool(t, "ffmpeg")
+	cmd := exec.CommandContext(ctx, ff, "-hide_banner", "-loglevel", "error", "-re",
+		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+		"-c:v", "libx264", "-profile:v", "baseline", "-preset", "ultrafast", "-g", "25",
+		"-keyint_min", "25", "-sc_threshold", "0", "-b:v", "300k", "-c:a", "aac", "-b:a", "64k",
+		"-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
+		"-hls_flags", "delete_segments+temp_file", filepath.Join(dir, "index.m3u8"))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start ffmpeg: %v", err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+}
+
+// staticServer serves dir with Python's http.server on a free loopback
+// port and returns its URL and a counter of requests per path, read from
+// its access log.
+func staticServer(t *testing.T, ctx context.Context, dir string) (string, func() map[string]int) {
+	py := testkit.NeedTool(t, "python3")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	cmd := exec.CommandContext(ctx, py, "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, fmt.Sprint(port))
+	logR, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start python http.server: %v", err)
+	}
+	var mu sync.Mutex
+	hits := map[string]int{}
+	done := make(chan struct{})
+	line := regexp.MustCompile(`"GET ([^ ]+) HTTP`)
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(logR)
+		for sc.Scan() {
+			if m := line.FindStringSubmatch(sc.Text()); m != nil {
+				mu.Lock()
+				hits[m[1]]++
+				mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() { cmd.Process.Kill(); <-done; cmd.Wait() })
+	url := fmt.Sprintf("http://127.0.0.1:%d", port)
+	eventually(t, 10*time.Second, func() bool {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, "python http.server to listen")
+	return url, func() map[string]int {
+		mu.Lock()
+		defer mu.Unlock()
+		out := make(map[string]int, len(hits))
+		for k, v := range hits {
+			out[k] = v
+		}
+		return out
+	}
+}
+
+// TestThirdPartyLiveStream: in front of a static HLS server rempart did not
+// write, with a live stream from ffmpeg's own muxer, a real player (ffmpeg)
+// plays through the edge without error while 1,000 concurrent viewers (some
+// adding random query strings) cause one origin request per segment.
+func TestThirdPartyLiveStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end with ffmpeg (-short)")
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	liveFromFFmpeg(t, ctx, dir)
+	originURL, originHits := staticServer(t, ctx, dir)
+	eventually(t, 20*time.Second, func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "index.m3u8"))
+		return err == nil && strings.Count(string(b), "#EXTINF") >= 3
+	}, "ffmpeg to publish 3 segments")
+
+	e := startEdge(t, quick(t, originURL), edge.Options{})
+	playlist := "http://" + e.Addr() + "/index.m3u8"
+	dur := soak(t)
+
+	var player struct {
+		out []byte
+		err error
+	}
+	played := make(chan struct{})
+	go func() {
+		defer close(played)
+		ff := exec.CommandContext(ctx, testkit.NeedTool(t, "ffmpeg"), "-hide_banner", "-v", "error",
+			"-i", playlist, "-t", fmt.Sprint(int(dur.Seconds())), "-f", "null", "-")
+		player.out, player.err = ff.CombinedOutput()
+	}()
+	stats := crowd(t, playlist, 1000, dur)
+	<-played
+	if player.err != nil || len(strings.TrimSpace(string(player.out))) > 0 {
+		t.Errorf("ffmpeg playing through the edge: %v\n%s", player.err, player.out)
+	}
+	if stats.errors.Load() > 0 || stats.segments.Load() == 0 {
+		t.Errorf("viewers: %d segments, %d errors", stats.segments.Load(), stats.errors.Load())
+	}
+	checkOnePerSegment(t, originHits())
+}
+
+func checkOnePerSegment(t *testing.T, hits map[string]int) {
+	t.Helper()
+	segs, playlists := 0, 0
+	for path, n := range hits {
+		switch {
+		case strings.HasSuffix(path, ".ts"):
+			segs++
+			if n != 1 {
+				t.Errorf("origin saw %d requests for %s, want 1", n, path)
+			}
+			if strings.Contains(path, "?") {
+				t.Errorf("a query string reached the origin: %s", path)
+			}
+		case strings.HasSuffix(path, ".m3u8"):
+			playlists += n
+		}
+	}
+	if segs < 5 {
+		t.Errorf("origin served only %d segments: %v", segs, hits)
+	}
+	t.Logf("origin: %d distinct segments (1 request each), %d playlist requests", segs, playlists)
+}
+
+type crowdStats struct{ segments, errors atomic.Int64 }
+
+// crowd runs n viewers for d: each reloads the playlist about once per
+// second and fetches the segments it has not fetched yet; a third of them
+// add random query strings, as cache-busting clients would.
+func crowd(t *testing.T, playlist string, n int, d time.Duration) *crowdStats {
+	tr := &http.Transport{MaxIdleConnsPerHost: n}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	var st crowdStats
+	var wg sync.WaitGroup
+	stop := time.Now().Add(d)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			viewer(c, playlist, i%3 == 0, stop, &st)
+		}()
+	}
+	wg.Wait()
+	return &st
+}
+
+func viewer(c *http.Client, playlist string, bust bool, stop time.Time, st *crowdStats) {
+	seen := map[string]bool{}
+	base := playlist[:strings.LastIndexByte(playlist, '/')+1]
+	time.Sleep(time.Duration(rand.IntN(1000)) * time.Millisecond)
+	for time.Now().Before(stop) {
+		body, err := fetchBody(c, playlist)
+		if err != nil {
+			st.errors.Add(1)
+		}
+		for _, l := range strings.Split(body, "\n") {
+			if !strings.HasSuffix(l, ".ts") || seen[l] {
+				continue
+			}
+			seen[l] = true
+			u := base + l
+			if bust {
+				u += fmt.Sprintf("?cb=%d", rand.Int64())
+			}
+			if _, err := fetchBody(c, u); err != nil {
+				st.errors.Add(1)
+			} else {
+				st.segments.Add(1)
+			}
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func fetchBody(c *http.Client, url string) (string, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != 200 {
+		err = fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return string(b), err
+}
