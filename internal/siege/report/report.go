@@ -1,0 +1,122 @@
+// Package report holds the result of a siege run: the JSON report (its
+// schema is these types; docs/siege.md documents it) and its rendering as a
+// self-contained HTML page with plots over time.
+package report
+
+import "time"
+
+// Schema is the value of Report.Schema for this version of the format.
+const Schema = "rempart-siege/1"
+
+// Report is everything a siege run measured.
+type Report struct {
+	Schema   string    `json:"schema"`
+	Scenario string    `json:"scenario"` // scenario name
+	Target   string    `json:"target"`   // base URL attacked
+	Started  time.Time `json:"started"`  // wall-clock start
+	Seconds  float64   `json:"seconds"`  // run length
+	Stopped  string    `json:"stopped"`  // "completed", "interrupted", "request_budget"
+	Machine  Machine   `json:"machine"`  // where siege ran
+	Phases   []Phase   `json:"phases"`   // the scenario's phases, with their start offsets
+	Pops     []Pop     `json:"populations"`
+	Series   []Second  `json:"series"` // one entry per second of the run
+	Origin   *Origin   `json:"origin,omitempty"`
+	Checks   []Check   `json:"thresholds"`
+	Pass     bool      `json:"pass"` // every threshold held
+}
+
+// Machine describes the host siege ran on.
+type Machine struct {
+	CPUs      int    `json:"cpus"`
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+}
+
+// Phase is one phase of the scenario as run.
+type Phase struct {
+	Name  string  `json:"name"`
+	Start float64 `json:"start"` // seconds from the run's start
+	End   float64 `json:"end"`
+}
+
+// Pop is the account of one population over the whole run.
+type Pop struct {
+	Name     string           `json:"name"`
+	Model    string           `json:"model"`
+	Role     string           `json:"role"` // "viewer" or "attacker"
+	Clients  int64            `json:"clients"`
+	Requests int64            `json:"requests"`
+	Errors   int64            `json:"errors"` // transport errors and 5xx
+	Bytes    int64            `json:"bytes"`
+	Status   map[string]int64 `json:"status"` // "200", "429", "503", "error"...
+	Latency  Percentiles      `json:"latency_ms"`
+	// ByKind splits latency by object kind (segment, media_playlist...).
+	ByKind  map[string]Percentiles `json:"latency_by_kind_ms,omitempty"`
+	MaxConn int64                  `json:"max_connections,omitempty"` // attackers holding connections
+	Viewers *Viewers               `json:"viewers,omitempty"`         // viewer models only
+}
+
+// Percentiles of a latency distribution, in milliseconds.
+type Percentiles struct {
+	Count int64   `json:"count"`
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P95   float64 `json:"p95"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+}
+
+// Viewers is what a viewer population lived through.
+type Viewers struct {
+	Viewers        int64       `json:"viewers"`          // viewers whose life ended (all, at the end of a run)
+	Started        int64       `json:"started"`          // saw a picture
+	StallFree      int64       `json:"stall_free"`       // started and never stalled
+	StallFreeRatio float64     `json:"stall_free_ratio"` // StallFree / Viewers
+	Stalls         int64       `json:"stalls"`
+	StallSeconds   float64     `json:"stall_seconds"`
+	Switches       int64       `json:"switches"`
+	Errors         int64       `json:"errors"`
+	StartupMs      Percentiles `json:"startup_ms"`
+	QueuedMs       Percentiles `json:"queued_ms"`
+	MeanBitrate    float64     `json:"mean_bitrate"` // bits/s
+}
+
+// Second is one second of the run.
+type Second struct {
+	T     int         `json:"t"`     // seconds since start
+	Phase string      `json:"phase"` // phase running during that second
+	Pops  []PopSecond `json:"populations"`
+	// OriginRequests is the origin's request count during that second, when
+	// the origin's metrics were read.
+	OriginRequests *float64 `json:"origin_requests,omitempty"`
+}
+
+// PopSecond is one population during one second.
+type PopSecond struct {
+	Requests int64   `json:"requests"`
+	Errors   int64   `json:"errors"`
+	Bytes    int64   `json:"bytes"`
+	P50      float64 `json:"p50_ms"`
+	P99      float64 `json:"p99_ms"`
+	Starting int64   `json:"starting"`
+	Queued   int64   `json:"queued"`
+	Playing  int64   `json:"playing"`
+	Stalled  int64   `json:"stalled"`
+	Conns    int64   `json:"connections,omitempty"`
+}
+
+// Origin is what the origin's (or the target's) Prometheus metrics said.
+type Origin struct {
+	MetricsURL         string  `json:"metrics_url"`
+	Requests           float64 `json:"requests"`             // origin requests during the run
+	SegmentsServed     int64   `json:"segments_served"`      // segment responses to viewers
+	RequestsPerSegment float64 `json:"requests_per_segment"` // Requests / distinct segments, when known
+}
+
+// Check is one threshold and whether it held.
+type Check struct {
+	Expr  string  `json:"expr"`  // as written, e.g. "stall_free_viewers >= 0.99"
+	Value float64 `json:"value"` // the measured left-hand side
+	Pass  bool    `json:"pass"`
+}
