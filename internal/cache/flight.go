@@ -41,7 +41,8 @@ const readChunk = 32 << 10
 type flight struct {
 	s        *Store
 	key      string
-	class    telemetry.Class // as routed
+	class    telemetry.Class // as routed, then refined by content type
+	fixed    bool            // a configured route rule chose class: keep it
 	policies *[telemetry.NumClasses]config.Policy
 	fetcher  Fetcher
 	timeout  time.Duration
@@ -236,6 +237,8 @@ func (f *flight) revalidate(h304 http.Header, now time.Time) {
 // stream publishes the headers, then the body as it arrives, then stores the
 // object if it may be stored.
 func (f *flight) stream(resp *http.Response) {
+	// Only this goroutine reads f.class from here on; waiters read final.
+	f.class = refineByType(f.class, f.fixed, resp.Header.Get("Content-Type"))
 	f.mu.Lock()
 	f.status, f.header, f.length = resp.StatusCode, resp.Header, resp.ContentLength
 	f.notifyLocked()

@@ -79,7 +79,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // hit-for-pass, or a flight.
 func (h *Handler) lookupMiss(w http.ResponseWriter, r *http.Request, rec *telemetry.Record, key, target string, cls telemetry.Class, stale *entry, now time.Time) {
 	if stale != nil && stale.revalidatable(now) {
-		h.store.refresh(key, func() *flight { return h.newFlight(r, key, target, cls, stale) })
+		h.store.refresh(key, func() *flight { return h.newFlight(r, key, target, cls, rec.ClassFixed, stale) })
 		h.store.stats.StaleServed.Add(1)
 		h.serveEntry(w, r, rec, stale, now, telemetry.OutcomeStale, "revalidating")
 		return
@@ -90,7 +90,7 @@ func (h *Handler) lookupMiss(w http.ResponseWriter, r *http.Request, rec *teleme
 		return
 	}
 	f, fresh, joined, err := h.store.acquire(key, r.Header, func() *flight {
-		return h.newFlight(r, key, target, cls, stale)
+		return h.newFlight(r, key, target, cls, rec.ClassFixed, stale)
 	})
 	switch {
 	case err != nil:
@@ -106,7 +106,7 @@ func (h *Handler) lookupMiss(w http.ResponseWriter, r *http.Request, rec *teleme
 // newFlight prepares the shared origin request for key: GET of the
 // normalized target, anonymous, conditional when a stale copy has
 // validators.
-func (h *Handler) newFlight(r *http.Request, key, target string, cls telemetry.Class, stale *entry) *flight {
+func (h *Handler) newFlight(r *http.Request, key, target string, cls telemetry.Class, fixed bool, stale *entry) *flight {
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil)
 	req.URL = targetURL(r, queryOf(target))
 	req.Header = sharedHeader(r.Header)
@@ -117,7 +117,7 @@ func (h *Handler) newFlight(r *http.Request, key, target string, cls telemetry.C
 		req.Header["If-Modified-Since"] = []string{stale.lastModified}
 	}
 	return &flight{
-		s: h.store, key: key, class: cls, policies: &h.policies, fetcher: h.fetcher,
+		s: h.store, key: key, class: cls, fixed: fixed, policies: &h.policies, fetcher: h.fetcher,
 		timeout: h.fetchTimeout, req: req, stale: stale,
 		changed: make(chan struct{}), length: -1, final: cls,
 	}

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"strings"
 	"time"
 
 	"github.com/rempart/rempart/internal/telemetry"
@@ -81,4 +82,41 @@ func parseSeconds(v []byte) (time.Duration, bool) {
 		return 0, false
 	}
 	return d, true
+}
+
+// mediaTypes maps response content types to the class of what they carry.
+var mediaTypes = map[string]telemetry.Class{
+	"application/vnd.apple.mpegurl": telemetry.ClassMedia,
+	"application/x-mpegurl":         telemetry.ClassMedia,
+	"audio/mpegurl":                 telemetry.ClassMedia,
+	"audio/x-mpegurl":               telemetry.ClassMedia,
+	"video/mp2t":                    telemetry.ClassSegment,
+	"video/iso.segment":             telemetry.ClassSegment,
+	"video/mp4":                     telemetry.ClassSegment,
+	"audio/mp4":                     telemetry.ClassSegment,
+	"audio/aac":                     telemetry.ClassSegment,
+	"text/vtt":                      telemetry.ClassSegment,
+	"audio/mpeg":                    telemetry.ClassOnDemand,
+	"audio/flac":                    telemetry.ClassOnDemand,
+	"audio/ogg":                     telemetry.ClassOnDemand,
+	"audio/opus":                    telemetry.ClassOnDemand,
+	"audio/wav":                     telemetry.ClassOnDemand,
+	"audio/x-wav":                   telemetry.ClassOnDemand,
+}
+
+// refineByType classifies by the response's content type a request that
+// its path left as api (an extension-less URL), unless a configured route
+// rule chose the class: the rule wins. The cache key was already chosen by
+// the api policy; a route rule is the way to give such URLs a media key.
+func refineByType(cls telemetry.Class, fixed bool, contentType string) telemetry.Class {
+	if cls != telemetry.ClassAPI || fixed {
+		return cls
+	}
+	if i := strings.IndexByte(contentType, ';'); i >= 0 {
+		contentType = contentType[:i]
+	}
+	if c, ok := mediaTypes[strings.ToLower(strings.TrimSpace(contentType))]; ok {
+		return c
+	}
+	return cls
 }

@@ -42,12 +42,18 @@ var builtin = map[string]telemetry.Class{
 // Classify returns the class of a request for path: the first matching
 // rule, else the built-in rule for the path's extension, else api.
 func Classify(rules []Rule, path string) telemetry.Class {
+	c, _ := classify(rules, path)
+	return c
+}
+
+// classify is Classify that also says whether a configured rule decided.
+func classify(rules []Rule, path string) (telemetry.Class, bool) {
 	for _, r := range rules {
 		if r.matches(path) {
-			return r.Class
+			return r.Class, true
 		}
 	}
-	return builtinClass(path)
+	return builtinClass(path), false
 }
 
 func builtinClass(path string) telemetry.Class {

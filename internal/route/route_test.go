@@ -97,3 +97,13 @@ func BenchmarkRoute(b *testing.B) {
 		rt.ServeHTTP(w, r)
 	}
 }
+
+func TestClassFixedOnlyByRule(t *testing.T) {
+	rules := []Rule{{Prefix: "/feed", Class: telemetry.ClassAPI}}
+	if c, fixed := classify(rules, "/feed/x.ts"); c != telemetry.ClassAPI || !fixed {
+		t.Errorf("rule match = %v fixed=%v, want api fixed", c, fixed)
+	}
+	if c, fixed := classify(rules, "/seg"); c != telemetry.ClassAPI || fixed {
+		t.Errorf("built-in = %v fixed=%v, want api not fixed", c, fixed)
+	}
+}

@@ -90,6 +90,6 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Site = s.Name
-	rec.Class = Classify(s.Rules, r.URL.Path)
+	rec.Class, rec.ClassFixed = classify(s.Rules, r.URL.Path)
 	s.Next.ServeHTTP(w, r)
 }

@@ -16,15 +16,18 @@ import (
 // response is done. A Record is reused after that: consumers must copy what
 // they keep.
 type Record struct {
-	Start   time.Time  // when the edge began handling the request
-	Client  netip.Addr // the client's address as the edge sees it
-	Site    string     // configured site name, "" if none matched
-	Class   Class      // route class, refined by the cache once the origin answered
-	Outcome Outcome    // how the request ended
-	Stage   string     // the stage that decided the outcome ("guard", "route", "cache"...)
-	Reason  string     // short machine-readable cause for refusals and errors
-	Status  int        // status code sent to the client
-	Bytes   int64      // body bytes written to the client
+	Start  time.Time  // when the edge began handling the request
+	Client netip.Addr // the client's address as the edge sees it
+	Site   string     // configured site name, "" if none matched
+	Class  Class      // route class, refined by the cache once the origin answered
+	// ClassFixed is true when a configured route rule chose Class: later
+	// stages must not refine it.
+	ClassFixed bool
+	Outcome    Outcome // how the request ended
+	Stage      string  // the stage that decided the outcome ("guard", "route", "cache"...)
+	Reason     string  // short machine-readable cause for refusals and errors
+	Status     int     // status code sent to the client
+	Bytes      int64   // body bytes written to the client
 }
 
 // Decide records which stage settled the request and how. Later calls
