@@ -57,7 +57,7 @@ func (o *countingOrigin) count(uri string) int {
 }
 
 // startEdge runs an edge for cfg on loopback ports and stops it at cleanup.
-func startEdge(t *testing.T, cfg *config.Config, opts edge.Options) *edge.Edge {
+func startEdge(t testing.TB, cfg *config.Config, opts edge.Options) *edge.Edge {
 	t.Helper()
 	cfg.Listen = "127.0.0.1:0"
 	if cfg.Admin.Listen != "off" {
@@ -88,7 +88,7 @@ func startEdge(t *testing.T, cfg *config.Config, opts edge.Options) *edge.Edge {
 }
 
 // quick is the quick-start configuration in front of origin.
-func quick(t *testing.T, origin string) *config.Config {
+func quick(t testing.TB, origin string) *config.Config {
 	t.Helper()
 	cfg, err := config.Quick("127.0.0.1:0", origin)
 	if err != nil {

@@ -49,12 +49,13 @@ func TestRouter(t *testing.T) {
 	rt, err := New([]Site{
 		{Name: "live", Hosts: []string{"live.example", "127.0.0.1:8080"}, Next: hit("live")},
 		{Name: "api", Hosts: []string{"api.example"}, Next: hit("api")},
+		{Name: "v6", Hosts: []string{"::1"}, Next: hit("v6")},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct{ host, want string }{
-		{"live.example", "live"}, {"LIVE.Example", "live"}, {"live.example:443", "live"},
+		{"live.example", "live"}, {"LIVE.Example", "live"}, {"live.example:443", "live"}, {"[::1]:8080", "v6"},
 		{"127.0.0.1:8080", "live"}, {"api.example", "api"}, {"evil.example", ""}, {"", ""},
 	}
 	for _, tt := range tests {
@@ -105,5 +106,20 @@ func TestClassFixedOnlyByRule(t *testing.T) {
 	}
 	if c, fixed := classify(rules, "/seg"); c != telemetry.ClassAPI || fixed {
 		t.Errorf("built-in = %v fixed=%v, want api not fixed", c, fixed)
+	}
+}
+
+func TestStripPort(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"live.example:8080", "live.example"}, {"[::1]:443", "::1"}, {"[::1]", "::1"},
+		{"127.0.0.1:80", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		if got, ok := stripPort(tt.in); !ok || got != tt.want {
+			t.Errorf("stripPort(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+		}
+	}
+	if _, ok := stripPort("live.example"); ok {
+		t.Error("stripPort found a port in a bare host")
 	}
 }

@@ -2,7 +2,6 @@ package route
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 
@@ -72,12 +71,23 @@ func (rt *Router) Lookup(host string) *Site {
 	if s, ok := rt.hosts[lower]; ok {
 		return s
 	}
-	if h, _, err := net.SplitHostPort(lower); err == nil {
-		if s, ok := rt.hosts[strings.Trim(h, "[]")]; ok {
+	if h, ok := stripPort(lower); ok {
+		if s, ok := rt.hosts[h]; ok {
 			return s
 		}
 	}
 	return rt.fallback
+}
+
+// stripPort returns host without its ":port" and IPv6 brackets. Unlike
+// net.SplitHostPort it allocates nothing, also for a Host without a port
+// (the common case for refused unknown Hosts).
+func stripPort(host string) (string, bool) {
+	i := strings.LastIndexByte(host, ':')
+	if i < 0 || strings.IndexByte(host[i:], ']') >= 0 {
+		return strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), strings.HasPrefix(host, "[")
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(host[:i], "["), "]"), true
 }
 
 // ServeHTTP routes one request.

@@ -3,6 +3,7 @@ package telemetry
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -80,6 +81,18 @@ func (tw *Writer) Write(p []byte) (int, error) {
 		tw.Rec.Status = http.StatusOK
 	}
 	n, err := tw.ResponseWriter.Write(p)
+	tw.Rec.Bytes += int64(n)
+	return n, err
+}
+
+// WriteString counts and passes on s without converting it to a byte
+// slice when the underlying writer can take strings (net/http's can).
+func (tw *Writer) WriteString(s string) (int, error) {
+	if !tw.wroteHeader {
+		tw.wroteHeader = true
+		tw.Rec.Status = http.StatusOK
+	}
+	n, err := io.WriteString(tw.ResponseWriter, s)
 	tw.Rec.Bytes += int64(n)
 	return n, err
 }
