@@ -129,7 +129,7 @@ func checkPage(t *testing.T, page string) {
 	ctx := browsertest.New(t)
 	browsertest.Navigate(t, ctx, page)
 	browsertest.WaitFor(t, ctx,
-		"window.rempartDemo.playing && document.querySelector('video').currentTime > 3",
+		"window.rempartDemo.playing && document.querySelector('video').currentTime > 3 && document.querySelector('#play-state').textContent === 'playing'",
 		40*time.Second, "JSON.stringify(window.rempartDemo)", "document.querySelector('video').currentTime")
 	// The panel shows the edge's live figures: after a few seconds of play
 	// the player has fetched segments, so there is a viewer and a hit ratio.

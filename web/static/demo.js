@@ -141,13 +141,15 @@
       state.playing = true;
       retryMs = RETRY_MIN_MS;
       if (transientNotice) hideNotice(streamNotice);
+      renderPlayer();
     });
     video.addEventListener('waiting', () => {
       if (started) state.stalls++;
       state.playing = false;
+      renderPlayer();
     });
     for (const ev of ['pause', 'ended', 'emptied']) {
-      video.addEventListener(ev, () => { state.playing = false; });
+      video.addEventListener(ev, () => { state.playing = false; renderPlayer(); });
     }
     video.addEventListener('error', () => {
       if (hls) return; // hls.js reports the same failure with more detail
