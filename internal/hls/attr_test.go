@@ -1,0 +1,67 @@
+package hls
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseAttrs(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Attrs
+		err  bool
+	}{
+		{in: "BANDWIDTH=1280000", want: Attrs{{"BANDWIDTH", "1280000", false}}},
+		{in: `BANDWIDTH=1,CODECS="avc1.42e01e,mp4a.40.2",RESOLUTION=640x360`,
+			want: Attrs{{"BANDWIDTH", "1", false}, {"CODECS", "avc1.42e01e,mp4a.40.2", true}, {"RESOLUTION", "640x360", false}}},
+		{in: `A="",B=x`, want: Attrs{{"A", "", true}, {"B", "x", false}}},
+		{in: `A=1, B=2`, want: Attrs{{"A", "1", false}, {"B", "2", false}}},
+		{in: "", want: nil},
+		{in: `A=1,`, err: true},
+		{in: `A=1,A=2`, err: true},
+		{in: `a=1`, err: true},
+		{in: `A=`, err: true},
+		{in: `A="unterminated`, err: true},
+		{in: `A="x"y`, err: true},
+		{in: `A=x y`, err: true},
+		{in: `=1`, err: true},
+		{in: `A`, err: true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseAttrs(tc.in)
+			if (err != nil) != tc.err {
+				t.Fatalf("err = %v, want error %v", err, tc.err)
+			}
+			if !tc.err && !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"0", true}, {"6", true}, {"6.006", true}, {"10.", true},
+		{"", false}, {"-1", false}, {"1e3", false}, {"+1", false}, {"inf", false}, {"NaN", false},
+		{".5", false}, {"0x10", false}, {"1_000", false}, {"1.2.3", false},
+	} {
+		_, err := parseDecimalFloat(tc.in)
+		if (err == nil) != tc.ok {
+			t.Errorf("parseDecimalFloat(%q) err = %v, want ok %v", tc.in, err, tc.ok)
+		}
+	}
+	if _, err := parseDecimalInt("99999999999999999999"); err == nil {
+		t.Error("parseDecimalInt accepted a 20-digit number")
+	}
+	if w, h, err := parseResolution("1920x1080"); err != nil || w != 1920 || h != 1080 {
+		t.Errorf("parseResolution = %d, %d, %v", w, h, err)
+	}
+	for _, bad := range []string{"1920", "x1080", "1920x", "1920X1080", "-1x2"} {
+		if _, _, err := parseResolution(bad); err == nil {
+			t.Errorf("parseResolution(%q) accepted", bad)
+		}
+	}
+}
