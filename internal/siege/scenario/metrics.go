@@ -1,0 +1,125 @@
+package scenario
+
+import (
+	"math"
+	"strings"
+
+	"github.com/rempart/rempart/internal/siege/report"
+)
+
+// Measure returns the threshold's metric as measured in r; ok is false when
+// r does not hold it (an unknown population, no origin metrics).
+//
+// Whole-run viewer metrics cover every population with the viewer role.
+// Percentiles across several viewer populations are the worst (highest)
+// of theirs, since a report keeps percentiles, not histograms.
+func (t Threshold) Measure(r *report.Report) (v float64, ok bool) {
+	if t.Pop != "" {
+		for i := range r.Pops {
+			if r.Pops[i].Name == t.Pop {
+				return popMetric(&r.Pops[i], t.Field)
+			}
+		}
+		return 0, false
+	}
+	return runMetric(r, t.Field)
+}
+
+func runMetric(r *report.Report, m string) (float64, bool) {
+	var a viewerTotals
+	for i := range r.Pops {
+		a.add(&r.Pops[i])
+	}
+	switch m {
+	case "stall_free_viewers":
+		return ratio(a.stallFree, a.viewers), true
+	case "startup_p50_ms":
+		return a.startupP50, true
+	case "startup_p95_ms":
+		return a.startupP95, true
+	case "startup_p99_ms":
+		return a.startupP99, true
+	case "stall_count":
+		return float64(a.stalls), true
+	case "stall_seconds":
+		return a.stallSeconds, true
+	case "segment_p99_ms":
+		return a.segmentP99, true
+	case "viewer_errors":
+		return float64(a.errors), true
+	case "error_ratio":
+		return ratio(a.errors, a.requests), true
+	case "attack_requests":
+		return float64(a.attackRequests), true
+	case "origin_requests_per_segment":
+		// Measured when the origin's metrics were read and the viewers
+		// reported distinct segments (a zero ratio with origin requests
+		// means they did not).
+		o := r.Origin
+		if o == nil || o.RequestsPerSegment == 0 && (o.Requests > 0 || o.SegmentsServed == 0) {
+			return 0, false
+		}
+		return o.RequestsPerSegment, true
+	}
+	return 0, false
+}
+
+// viewerTotals adds up the populations of a report.
+type viewerTotals struct {
+	viewers, stallFree, stalls, errors, requests, attackRequests int64
+	stallSeconds                                                 float64
+	startupP50, startupP95, startupP99, segmentP99               float64
+}
+
+func (a *viewerTotals) add(p *report.Pop) {
+	if p.Role != "viewer" {
+		a.attackRequests += p.Requests
+		return
+	}
+	a.errors += p.Errors
+	a.requests += p.Requests
+	a.segmentP99 = math.Max(a.segmentP99, p.ByKind["segment"].P99)
+	v := p.Viewers
+	if v == nil {
+		return
+	}
+	a.viewers += v.Viewers
+	a.stallFree += v.StallFree
+	a.stalls += v.Stalls
+	a.stallSeconds += v.StallSeconds
+	a.startupP50 = math.Max(a.startupP50, v.StartupMs.P50)
+	a.startupP95 = math.Max(a.startupP95, v.StartupMs.P95)
+	a.startupP99 = math.Max(a.startupP99, v.StartupMs.P99)
+}
+
+func popMetric(p *report.Pop, field string) (float64, bool) {
+	switch field {
+	case "requests":
+		return float64(p.Requests), true
+	case "errors":
+		return float64(p.Errors), true
+	case "error_ratio":
+		return ratio(p.Errors, p.Requests), true
+	case "p99_ms":
+		return p.Latency.P99, true
+	case "clients":
+		return float64(p.Clients), true
+	case "stall_free_ratio":
+		if p.Viewers == nil {
+			return 0, false
+		}
+		return p.Viewers.StallFreeRatio, true
+	}
+	if code, ok := strings.CutPrefix(field, "status_"); ok {
+		return float64(p.Status[code]), true
+	}
+	return 0, false
+}
+
+// ratio is n/d, and 0 when d is 0 (no viewers is not a success).
+func ratio(n, d int64) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
