@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/edge"
+	"github.com/rempart/rempart/internal/siege/report"
+	"github.com/rempart/rempart/internal/siege/scenario"
+	"github.com/rempart/rempart/internal/synth"
+)
+
+// liveStack runs a synthetic origin (1 s segments, with latency added to
+// every answer) and, unless direct, the edge in front of it. It returns the
+// URL to siege and the edge's admin address ("" when direct).
+func liveStack(t *testing.T, latency time.Duration, direct bool) (target, admin string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	src, err := synth.New(synth.Options{SegmentDuration: time.Second, Window: 6, Latency: latency})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- synth.Serve(ctx, ln, src, slog.New(slog.DiscardHandler)) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if direct {
+		return "http://" + ln.Addr().String(), ""
+	}
+	cfg, err := config.Quick("127.0.0.1:0", "http://"+ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Admin.Listen = "127.0.0.1:0"
+	e, err := edge.New(cfg, edge.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ectx, ecancel := context.WithCancel(context.Background())
+	if err := e.Start(ectx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ecancel(); e.Wait() })
+	return "http://" + e.Addr(), e.AdminAddr()
+}
+
+// siegeBuiltin runs a built-in scenario small and returns the error (nil:
+// thresholds held) and the JSON report.
+func siegeBuiltin(t *testing.T, name, target, admin string, scale float64, d time.Duration) (error, *report.Report) {
+	t.Helper()
+	dir := t.TempDir()
+	f := siegeFlags{scenario: name, target: target, scale: scale, duration: d, progress: "none",
+		reportJSON: filepath.Join(dir, "r.json"), reportHTML: filepath.Join(dir, "r.html"), connectTimeout: 2 * time.Second}
+	if admin != "" {
+		f.originMetrics = "http://" + admin + "/metrics"
+	}
+	err := runSiege(context.Background(), io.Discard, io.Discard, f, slog.New(slog.DiscardHandler))
+	data, rerr := os.ReadFile(f.reportJSON)
+	if rerr != nil {
+		t.Fatalf("%s: no report (%v), run error %v", name, rerr, err)
+	}
+	var rep report.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return err, &rep
+}
+
+func viewersOf(t *testing.T, rep *report.Report) *report.Viewers {
+	t.Helper()
+	for _, p := range rep.Pops {
+		if p.Viewers != nil {
+			return p.Viewers
+		}
+	}
+	t.Fatalf("no viewer population in %s", rep.Scenario)
+	return nil
+}
+
+// TestSiegeKickoffThroughEdge: the built-in kickoff, small, through the
+// edge: every viewer plays without a stall, one origin fetch per segment.
+func TestSiegeKickoffThroughEdge(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("end-to-end siege run (-short)")
+	}
+	target, admin := liveStack(t, 0, false)
+	err, rep := siegeBuiltin(t, "kickoff", target, admin, 0.5, 12*time.Second)
+	v := viewersOf(t, rep)
+	if err != nil || v.Viewers < 20 || v.StallFreeRatio < 0.99 {
+		t.Fatalf("kickoff through the edge: err %v, viewers %+v", err, v)
+	}
+	if o := rep.Origin; o == nil || o.RequestsPerSegment < 0.99 || o.RequestsPerSegment > 1.01 {
+		t.Fatalf("origin requests per segment: %+v, want 1", rep.Origin)
+	}
+}
+
+// TestSiegeCountsStalls: the same crowd against an origin slower than real
+// time stalls, and siege says so: the instrument can fail, not only pass.
+func TestSiegeCountsStalls(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("end-to-end siege run (-short)")
+	}
+	target, _ := liveStack(t, 1200*time.Millisecond, true)
+	err, rep := siegeBuiltin(t, "kickoff", target, "", 0.5, 12*time.Second)
+	v := viewersOf(t, rep)
+	if err == nil || v.Stalls == 0 || v.StallFreeRatio >= 0.99 {
+		t.Fatalf("slowed origin: err %v (want a failed threshold), viewers %+v", err, v)
+	}
+}
+
+// TestEveryScenarioAgainstTheEdge runs each built-in scenario briefly at a
+// small scale against the edge: the edge survives every attack siege knows
+// and answers its viewers, and every attacker model runs for real.
+func TestEveryScenarioAgainstTheEdge(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("end-to-end siege runs (-short)")
+	}
+	target, admin := liveStack(t, 0, false)
+	for _, info := range scenario.Builtins() {
+		t.Run(info.Name, func(t *testing.T) {
+			_, rep := siegeBuiltin(t, info.Name, target, admin, 0.05, 4*time.Second)
+			for _, p := range rep.Pops {
+				if p.Clients == 0 {
+					t.Errorf("population %s (%s) never arrived", p.Name, p.Model)
+				}
+				if p.Role == "viewer" && p.Requests > 0 && p.Errors*10 > p.Requests {
+					t.Errorf("viewers of %s: %d errors in %d requests", p.Name, p.Errors, p.Requests)
+				}
+			}
+			resp, err := http.Get(target + "/live/master.m3u8")
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("edge after %s: %v %v", info.Name, resp, err)
+			}
+			resp.Body.Close()
+		})
+	}
+}
