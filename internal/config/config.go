@@ -30,6 +30,10 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Cache sizes the shared in-memory object store.
 	Cache Cache `yaml:"cache"`
+	// Shield defends the edge and the origin: connection caps, rate
+	// limits, block and allow lists, the attack detector, the challenge
+	// and the evidence log.
+	Shield Shield `yaml:"shield"`
 	// Sites are the platforms served, chosen by the request's Host. At least
 	// one; no default.
 	Sites []Site `yaml:"sites"`

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"math"
+	"net/netip"
 	"strings"
 	"time"
 )
@@ -26,6 +28,7 @@ func (c *Config) Defaults() {
 	setDefault(&c.Cache.MaxObjectBytes, 32<<20)
 	setDefault(&c.Cache.WaitTimeout, 10*time.Second)
 
+	c.Shield.defaults()
 	for i := range c.Sites {
 		c.Sites[i].defaults()
 	}
@@ -47,6 +50,95 @@ func (s *Site) defaults() {
 	setDefault(&u.BreakerCooldown, 5*time.Second)
 	// Classes need no defaults here: Site.Policy resolves unset fields
 	// against ClassDefaults.
+}
+
+// defaults fills the shield's zero fields and normalizes its CIDRs.
+func (s *Shield) defaults() {
+	setDefault(&s.Mode, "on")
+	normalizeCIDRs(s.TrustedProxies)
+	normalizeCIDRs(s.Allow)
+	setDefault(&s.Conns.PerIP, 256)
+	setDefault(&s.Conns.Total, 100000)
+	setDefault(&s.Conns.MinRate, 4<<10)
+	setDefault(&s.Conns.MinRateWindow, 10*time.Second)
+	if s.Rates == nil { // nil: unset; an empty list means no rate limits
+		s.Rates = DefaultRates()
+	}
+	for i := range s.Rates {
+		s.Rates[i].defaults()
+	}
+	setDefault(&s.MaxKeys, 200000)
+	setDefault(&s.MaxBlocks, 1000000)
+
+	d := &s.Detect
+	setDefaultPtr(&d.Enabled, true)
+	setDefault(&d.Interval, time.Second)
+	setDefault(&d.Baseline, 10*time.Minute)
+	setDefault(&d.MitigationTTL, 2*time.Minute)
+	setDefault(&d.FalsePositiveBudget, 0.01)
+
+	setDefault(&s.Challenge.Difficulty, 16)
+	setDefault(&s.Challenge.MaxDifficulty, 22)
+	setDefault(&s.Challenge.ClearanceTTL, time.Hour)
+
+	setDefault(&s.Evidence.MaxBytes, 1<<30)
+	setDefault(&s.Evidence.SampleRate, 0.01)
+	setDefault(&s.Evidence.PerSecond, 100)
+}
+
+// DefaultRates returns the rate limits used when shield.rates is unset: per
+// client address, a budget per route class sized for a few players behind
+// one address, and a strict one for the origin-expensive login and search
+// paths; per prefix (IPv4 /24, IPv6 /64), a wide one, since a /24 may hold
+// a whole NAT'd campus. Each call returns a new slice.
+func DefaultRates() []RateLimit {
+	return []RateLimit{
+		{Key: "ip", Class: "segment", Rate: 100, Burst: 200},
+		{Key: "ip", Class: "media_playlist", Rate: 50, Burst: 100},
+		{Key: "ip", Class: "master_playlist", Rate: 10, Burst: 20},
+		{Key: "ip", Class: "ondemand", Rate: 50, Burst: 100},
+		{Key: "ip", Class: "api", Rate: 20, Burst: 40},
+		{Key: "ip", Paths: []string{"/api/login", "/api/search"}, Rate: 2, Burst: 5},
+		{Key: "prefix", Rate: 2000, Burst: 4000},
+	}
+}
+
+// defaults fills an unset Burst with max(1, 2 × Rate). A Rate that Validate
+// will refuse (not above 0, over its bound, NaN) leaves Burst alone.
+func (r *RateLimit) defaults() {
+	if r.Burst != 0 || !(r.Rate > 0 && r.Rate <= maxRate) {
+		return
+	}
+	r.Burst = max(1, int(math.Ceil(2*r.Rate)))
+}
+
+// normalizeCIDRs rewrites each valid entry of list as its masked prefix (a
+// bare IP becomes /32 or /128, an IPv4-mapped IPv6 prefix becomes IPv4), so
+// that the shield compares like with like. Invalid entries are left for
+// Validate to report.
+func normalizeCIDRs(list []string) {
+	for i, s := range list {
+		if p, err := parseCIDR(s); err == nil {
+			list[i] = p.String()
+		}
+	}
+}
+
+// parseCIDR parses a CIDR or a bare IP address (without zone) as a masked
+// prefix, unmapping IPv4-mapped IPv6 ones.
+func parseCIDR(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, aerr := netip.ParseAddr(s)
+		if aerr != nil || a.Zone() != "" {
+			return netip.Prefix{}, err
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), nil
 }
 
 func setDefault[T comparable](p *T, v T) {

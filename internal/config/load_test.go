@@ -39,7 +39,7 @@ func TestParseErrors(t *testing.T) {
 		{"comments only", "# nothing\n", []string{"rempart.yaml: the file is empty"}},
 		{"syntax", "listen: [\n", []string{"rempart.yaml: line 1: did not find expected node content"}},
 		{"two documents", minimalYAML + "---\nlisten: :1\n", []string{"rempart.yaml: line 7: a second YAML document"}},
-		{"top level list", "- a\n", []string{"rempart.yaml: line 1: ", "a list: want a mapping with keys listen, tls, h2c, admin, limits, cache, sites"}},
+		{"top level list", "- a\n", []string{"rempart.yaml: line 1: ", "a list: want a mapping with keys listen, tls, h2c, admin, limits, cache, shield, sites"}},
 		{"unknown top key", "lisen: :80\n" + minimalYAML, []string{`rempart.yaml: line 1: unknown key "lisen" at the top level (valid keys: listen, tls,`}},
 		{"unknown site key", minimalYAML + "    foo: 1\n", []string{`rempart.yaml: line 7: unknown key "foo" in sites[0] (valid keys: name, hosts, origins, upstream, routes, classes)`}},
 		{"unknown nested key", minimalYAML + "    upstream: {retry: 2}\n", []string{`line 7: unknown key "retry" in sites[0].upstream (valid keys: connect_timeout,`}},

@@ -20,8 +20,8 @@ import (
 // Validate reports every problem in c, joined with errors.Join; each is an
 // *Error naming the key, the bad value and what would be valid. Run
 // Defaults first: Validate reports zero values that Defaults would fill.
-// It reads nothing but the TLS files, which it opens to check that they
-// are readable.
+// It reads nothing but the files named (TLS, block lists, challenge keys),
+// which it opens to check that they are readable.
 func (c *Config) Validate() error {
 	return joinErrors("", c.validate())
 }
@@ -74,6 +74,7 @@ func (c *Config) validate() []*Error {
 	}
 	c.Limits.validate(v)
 	c.Cache.validate(v)
+	c.Shield.validate(v)
 	c.validateSites(v)
 	return v.errs
 }
@@ -125,13 +126,14 @@ func (c *Config) validateTLS(v *validator) {
 	case cert == "" || key == "":
 		v.add("tls", fmt.Sprintf("cert_file %q and key_file %q: want both set (HTTPS) or both empty (plain HTTP)", cert, key))
 	default:
-		v.readable("tls.cert_file", cert)
-		v.readable("tls.key_file", key)
+		v.readable("tls.cert_file", cert, "PEM file")
+		v.readable("tls.key_file", key, "PEM file")
 	}
 }
 
-// readable checks that the file at path can be opened for reading.
-func (v *validator) readable(key, path string) {
+// readable checks that the file at path can be opened for reading; what
+// names the kind of file wanted.
+func (v *validator) readable(key, path, what string) {
 	f, err := os.Open(path)
 	if err == nil {
 		var st os.FileInfo
@@ -146,7 +148,7 @@ func (v *validator) readable(key, path string) {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		v.bad(key, path, fmt.Sprintf("a readable PEM file (%v)", err))
+		v.bad(key, path, fmt.Sprintf("a readable %s (%v)", what, err))
 	}
 }
 

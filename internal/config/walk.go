@@ -246,6 +246,8 @@ func wantOf(t reflect.Type) string {
 		return "true or false"
 	case t.Kind() == reflect.Int:
 		return "an integer"
+	case t.Kind() == reflect.Float64:
+		return "a number such as 0.01 or 30"
 	case t.Kind() == reflect.String:
 		return "a string"
 	}

@@ -37,7 +37,7 @@ type scraper struct {
 	first   [2]float64 // metric, segment at the first reading
 	prev    [2]float64 // and at the last
 	ok      bool       // first and prev hold a reading
-	warned  bool // the first failure was logged
+	warned  bool       // the first failure was logged
 	log     *slog.Logger
 	metrURL string
 }
