@@ -18,9 +18,24 @@ import (
 // they keep.
 type Record struct {
 	Start  time.Time  // when the edge began handling the request
-	Client netip.Addr // the client's address as the edge sees it
-	Site   string     // configured site name, "" if none matched
-	Class  Class      // route class, refined by the cache once the origin answered
+	Client netip.Addr // the client: the TCP peer, or what a trusted proxy said
+	// Prefix is the client's aggregated network (IPv4 /24, IPv6 /64), set
+	// by the identity stage.
+	Prefix netip.Prefix
+	// Fingerprint identifies the client software from its request (header
+	// names, User-Agent family); 0 when not computed.
+	Fingerprint uint64
+	// TLSFingerprint identifies the client's TLS stack from its ClientHello
+	// (JA4-style, hashed); 0 for cleartext connections.
+	TLSFingerprint uint64
+	// Action is what the shield did beyond the outcome, e.g. "blocked",
+	// "rate_limited", "challenged", "shadow:<reason>"; "" when nothing.
+	Action string
+	// StripQuery asks the cache to drop every query parameter from the key
+	// and the origin request (a cache-busting mitigation is in force).
+	StripQuery bool
+	Site       string // configured site name, "" if none matched
+	Class      Class  // route class, refined by the cache once the origin answered
 	// ClassFixed is true when a configured route rule chose Class: later
 	// stages must not refine it.
 	ClassFixed bool
