@@ -1,0 +1,163 @@
+package challenge
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"hash"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// CookieName is the clearance cookie's name.
+const CookieName = "rempart_clearance"
+
+// Layout of a clearance, before base64url (no padding):
+//
+//	[0]      version (clearanceV1)
+//	[1:9]    expiry, Unix seconds, big-endian
+//	[9:21]   client binding (see bind)
+//	[21:53]  HMAC-SHA256 of bytes [0:21]
+const (
+	clearanceV1     = 0x01
+	bindLen         = 12
+	clearanceSigned = 1 + 8 + bindLen
+	clearanceLen    = clearanceSigned + sha256.Size
+)
+
+// maxCookieTries bounds how many cookies of our name one request may make
+// us check: a stale copy (another path, an old edge) must not hide the
+// fresh one, but a flood of them must not cost more than a few HMACs.
+const maxCookieTries = 3
+
+var b64 = base64.RawURLEncoding
+
+// scratch is the per-verification working memory, pooled so that the
+// valid path allocates nothing: byte arrays handed to hash.Hash (an
+// interface) would otherwise escape to the heap on every call.
+type scratch struct {
+	sha  hash.Hash // SHA-256, for the binding
+	buf  [128]byte // a decoded clearance or challenge
+	tmp  [64]byte  // input staging for sha
+	bind [sha256.Size]byte
+	mac  [sha256.Size]byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{sha: sha256.New()} }}
+
+func getScratch() *scratch  { return scratchPool.Get().(*scratch) }
+func putScratch(s *scratch) { scratchPool.Put(s) }
+
+// bind computes into s.bind the client binding: a hash of the client's
+// network (IPv4 /24, IPv6 /64, so that a household or a phone moving within
+// its carrier's block keeps its clearance) and of its User-Agent. A cookie
+// copied to bots elsewhere, or replayed with another User-Agent, no longer
+// matches.
+func (s *scratch) bindTo(client netip.Addr, ua string) {
+	p := prefixOf(client)
+	a := p.Addr().As16()
+	copy(s.tmp[:16], a[:])
+	s.tmp[16] = byte(p.Bits())
+	s.sha.Reset()
+	s.sha.Write(s.tmp[:17])
+	for len(ua) > 0 {
+		n := copy(s.tmp[:], ua)
+		s.sha.Write(s.tmp[:n])
+		ua = ua[n:]
+	}
+	s.sha.Sum(s.bind[:0])
+}
+
+// prefixOf is the client's network as identity.PrefixOf counts it (IPv4
+// /24, IPv6 /64); the zero Prefix for an invalid address, still a fixed
+// value to hash. Kept here while identity is in flux; the two must agree.
+func prefixOf(a netip.Addr) netip.Prefix {
+	a = a.Unmap().WithZone("")
+	bits := 64
+	if a.Is4() {
+		bits = 24
+	}
+	p, _ := a.Prefix(bits)
+	return p
+}
+
+// signClearance returns a clearance for client and ua valid until expiry,
+// signed with the first key.
+func signClearance(keys *Keys, client netip.Addr, ua string, expiry time.Time) string {
+	s := getScratch()
+	defer putScratch(s)
+	s.bindTo(client, ua)
+	b := s.buf[:clearanceLen]
+	b[0] = clearanceV1
+	binary.BigEndian.PutUint64(b[1:9], uint64(expiry.Unix()))
+	copy(b[9:clearanceSigned], s.bind[:bindLen])
+	keys.all()[0].sum(&s.mac, b[:clearanceSigned])
+	copy(b[clearanceSigned:], s.mac[:])
+	return b64.EncodeToString(b)
+}
+
+// verifyClearance reports whether v is a clearance signed by one of keys,
+// unexpired at now and bound to client and ua. It does not allocate.
+func verifyClearance(keys *Keys, v string, client netip.Addr, ua string, now time.Time) bool {
+	if len(v) != b64.EncodedLen(clearanceLen) {
+		return false
+	}
+	s := getScratch()
+	defer putScratch(s)
+	b := s.buf[:clearanceLen]
+	if n, err := b64.Decode(b, []byte(v)); err != nil || n != clearanceLen || b[0] != clearanceV1 {
+		return false
+	}
+	if now.Unix() >= int64(binary.BigEndian.Uint64(b[1:9])) {
+		return false
+	}
+	s.bindTo(client, ua)
+	if subtle.ConstantTimeCompare(b[9:clearanceSigned], s.bind[:bindLen]) != 1 {
+		return false
+	}
+	return signedByAny(keys, s, b[:clearanceSigned], b[clearanceSigned:])
+}
+
+// signedByAny reports whether sig is the HMAC of msg under one of keys;
+// s.mac is overwritten.
+func signedByAny(keys *Keys, s *scratch, msg, sig []byte) bool {
+	for _, k := range keys.all() {
+		k.sum(&s.mac, msg)
+		if hmac.Equal(s.mac[:], sig) {
+			return true
+		}
+	}
+	return false
+}
+
+// cookieValues calls try with the value of each cookie named name in h's
+// Cookie headers, at most maxCookieTries of them, until it returns true.
+// It parses as browsers send cookies ("a=1; b=2"), without allocating.
+func cookieValues(h http.Header, name string, try func(string) bool) bool {
+	tries := 0
+	for _, line := range h["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok || k != name {
+				continue
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			if try(v) {
+				return true
+			}
+			if tries++; tries >= maxCookieTries {
+				return false
+			}
+		}
+	}
+	return false
+}
