@@ -1,0 +1,384 @@
+package detect
+
+import (
+	"context"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/mitigation"
+	"github.com/rempart/rempart/internal/telemetry"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var viewerBase = [2]byte{10, 0}
+
+// baselineWorld is 30 s of 5 viewer arrivals a second (150 viewers).
+func baselineWorld(t testing.TB) (*world, *viewers) {
+	w := newWorld(t)
+	v := &viewers{base: viewerBase, joins: func(sec int) int {
+		if sec < 30 {
+			return 5
+		}
+		return 1
+	}}
+	w.pops = append(w.pops, v)
+	w.run(30)
+	if st := w.d.Status(); st.Verdict != Normal || len(w.act.applied) > 0 {
+		t.Fatalf("baseline: verdict %s, %d mitigations, want normal and none", st.Verdict, len(w.act.applied))
+	}
+	return w, v
+}
+
+func TestAttacksDetectedAndLifted(t *testing.T) {
+	tests := []struct {
+		name   string
+		attack *attacker
+		class  AttackClass
+		kind   mitigation.Kind
+	}{
+		{"get-flood", getFlood(sources([2]byte{203, 0}, 8), 150), GetFlood, mitigation.BlockPrefix},
+		{"cache-bust", cacheBust(sources([2]byte{198, 18}, 20), 60), CacheBust, mitigation.StripParams},
+		{"login-flood", loginFlood(sources([2]byte{198, 19}, 20), 60), LoginFlood, mitigation.ShedRoute},
+		{"botnet", botnetOf(sources([2]byte{100, 64}, 5000)), Botnet, mitigation.ThrottleFingerprint},
+		{"connection", connFlood(sources([2]byte{192, 0}, 50), 20), Connection, mitigation.BlockPrefix},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, v := baselineWorld(t)
+			w.pops = append(w.pops, tt.attack)
+			tt.attack.on = true
+			detectedAt := 0
+			for tick := 1; tick <= 3 && detectedAt == 0; tick++ {
+				w.step()
+				if hasAttack(w.d.Status(), tt.class) && w.act.kinds()[tt.kind] > 0 {
+					detectedAt = tick
+				}
+			}
+			if detectedAt == 0 {
+				st := w.d.Status()
+				t.Fatalf("not detected in 3 ticks: verdict %s attacks %+v pending %v kinds %v evidence %+v",
+					st.Verdict, st.Attacks, st.Pending, w.act.kinds(), st.Evidence)
+			}
+			t.Logf("%s detected and mitigated at tick %d: %v", tt.class, detectedAt, w.act.kinds())
+			w.run(10)
+			checkViewersSpared(t, w, v)
+			if st := w.d.Status(); !hasAttack(st, tt.class) {
+				t.Fatalf("attack still on, verdict %s %+v", st.Verdict, st.Attacks)
+			}
+			tt.attack.on = false
+			w.run(int(liftAfter/time.Second) + 2)
+			if n := len(w.act.active); n != 0 {
+				t.Fatalf("%d mitigations still active 12 s after the attack stopped: %v", n, w.act.kinds())
+			}
+			if st := w.d.Status(); st.Verdict != Normal {
+				t.Errorf("verdict after the attack = %s, want normal", st.Verdict)
+			}
+			if w.d.Stats().Lifted.Load() == 0 || w.d.Stats().Applied.Load() == 0 {
+				t.Errorf("stats applied %d lifted %d", w.d.Stats().Applied.Load(), w.d.Stats().Lifted.Load())
+			}
+		})
+	}
+}
+
+func hasAttack(st Status, c AttackClass) bool {
+	for _, a := range st.Attacks {
+		if a.Class == c {
+			return st.Verdict == UnderAttack
+		}
+	}
+	return false
+}
+
+// checkViewersSpared fails if an active block covers a viewer's address.
+func checkViewersSpared(t *testing.T, w *world, v *viewers) {
+	t.Helper()
+	for _, m := range w.act.Active(w.now) {
+		if m.Kind != mitigation.BlockPrefix {
+			continue
+		}
+		for i := range v.joined {
+			if m.Prefix.Contains(v.addr(i)) {
+				t.Fatalf("mitigation %s blocks viewer %s: %s", m.ID, v.addr(i), m.Reason)
+			}
+		}
+	}
+}
+
+// TestKickoffIsFlashCrowd ramps arrivals from 5 to 50 a second (10× the
+// baseline's) and holds a match: a crowd, never an attack.
+func TestKickoffIsFlashCrowd(t *testing.T) {
+	w := newWorld(t)
+	w.pops = append(w.pops, &viewers{base: viewerBase, joins: func(sec int) int {
+		switch {
+		case sec < 30:
+			return 5
+		case sec < 60:
+			return 5 + (sec-30)*45/29 // ramp 5 → 50
+		default:
+			return 10
+		}
+	}})
+	crowd := 0
+	for range 80 {
+		w.step()
+		st := w.d.Status()
+		if st.Verdict == FlashCrowd {
+			crowd++
+		}
+		if st.Verdict == UnderAttack || len(st.Pending) > 0 {
+			t.Fatalf("second %d: verdict %s attacks %+v pending %v evidence %+v",
+				w.sec, st.Verdict, st.Attacks, st.Pending, st.Evidence)
+		}
+	}
+	if len(w.act.applied) != 0 {
+		t.Fatalf("kickoff applied %d mitigations: %+v", len(w.act.applied), w.act.applied[0])
+	}
+	if crowd == 0 {
+		t.Fatalf("never judged a flash crowd; last %+v", w.d.Status())
+	}
+	st := w.d.Status()
+	t.Logf("flash crowd for %d s; last: %s %s", crowd, st.Verdict, st.Reason)
+}
+
+// TestBudgetVeto puts a flooder in the /24 that carries every viewer: the
+// prefix is not blocked (vetoed), the flooding address alone is.
+func TestBudgetVeto(t *testing.T) {
+	w, v := baselineWorld(t)
+	flooder := netip.MustParseAddr("10.0.0.250")
+	flood := getFlood([]netip.Addr{flooder}, 3000)
+	flood.on = true
+	w.pops = append(w.pops, flood)
+	w.run(5)
+	if w.d.Stats().Vetoed.Load() == 0 {
+		t.Fatalf("no veto; decisions %+v", w.d.Status().Decisions)
+	}
+	if _, ok := w.act.active["detect/block_prefix/10.0.0.0/24"]; ok {
+		t.Fatal("the viewers' prefix is blocked")
+	}
+	if _, ok := w.act.active["detect/block_prefix/10.0.0.250/32"]; !ok {
+		t.Fatalf("the flooding address is not blocked: %v", w.d.Status().Decisions)
+	}
+	checkViewersSpared(t, w, v)
+}
+
+// TestBudgetVetoNAT floods from the very address most viewers share: no
+// block at all.
+func TestBudgetVetoNAT(t *testing.T) {
+	w := newWorld(t)
+	nat := netip.MustParseAddr("10.9.9.9")
+	w.pops = append(w.pops, &viewers{nat: nat, joins: func(sec int) int { return map[bool]int{true: 5}[sec < 30] }})
+	w.pops = append(w.pops, &viewers{base: viewerBase, joins: func(sec int) int { return map[bool]int{true: 1}[sec < 30] }})
+	w.run(30)
+	flood := getFlood([]netip.Addr{nat}, 3000)
+	flood.on = true
+	w.pops = append(w.pops, flood)
+	w.run(5)
+	if st := w.d.Status(); !hasAttack(st, GetFlood) {
+		t.Fatalf("flood not detected: %+v", st)
+	}
+	for _, m := range w.act.Active(w.now) {
+		if m.Kind == mitigation.BlockPrefix {
+			t.Fatalf("blocked %s though it carries most viewers", m.Prefix)
+		}
+	}
+	if w.d.Stats().Vetoed.Load() < 2 {
+		t.Fatalf("vetoed %d, want the prefix and the address", w.d.Stats().Vetoed.Load())
+	}
+}
+
+func TestOriginFailure(t *testing.T) {
+	w, v := baselineWorld(t)
+	w.pops = []population{failing{v}}
+	w.run(3)
+	if st := w.d.Status(); st.Verdict != OriginFailure || len(w.act.applied) != 0 {
+		t.Fatalf("verdict %s (%s), %d mitigations", st.Verdict, st.Reason, len(w.act.applied))
+	}
+}
+
+// failing turns the viewers' answers into stale copies and errors.
+type failing struct{ v *viewers }
+
+func (f failing) second(w *world) {
+	for i := range f.v.joined {
+		o := telemetry.OutcomeStale
+		if i%2 == 0 {
+			o = telemetry.OutcomeError
+		}
+		w.observe(f.v.addr(i), telemetry.ClassMedia, o, 200, request("GET", "/live/720p/index.m3u8", "", viewerHeader))
+	}
+}
+
+func TestApplyErrorCounted(t *testing.T) {
+	w, _ := baselineWorld(t)
+	w.act.fail = true
+	a := getFlood(sources([2]byte{203, 0}, 4), 100)
+	a.on = true
+	w.pops = append(w.pops, a)
+	w.run(3)
+	if w.d.Stats().Failed.Load() == 0 || len(w.d.Status().Active) != 0 {
+		t.Fatalf("failed %d active %d", w.d.Stats().Failed.Load(), len(w.d.Status().Active))
+	}
+}
+
+// TestMemoryBounded observes a million distinct sources and checks the
+// heap did not grow with them.
+func TestMemoryBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	w := newWorld(t)
+	r := request("GET", "/live/master.m3u8", "", chromeHeader)
+	var rec telemetry.Record
+	observe := func(from, seconds int) {
+		for sec := range seconds {
+			for i := range 100_000 {
+				n := from + sec*100_000 + i
+				rec = telemetry.Record{Client: netip.AddrFrom4([4]byte{byte(20 + n>>24), byte(n >> 16), byte(n >> 8), byte(n)}),
+					Class: telemetry.ClassMaster, Outcome: telemetry.OutcomeHit, Status: 200}
+				w.d.Observe(&rec, r, w.now)
+			}
+			w.now = w.now.Add(time.Second)
+			w.d.Tick(w.now)
+		}
+	}
+	observe(0, 2) // warm every table
+	before := heap()
+	observe(200_000, 10) // a million more
+	after := heap()
+	t.Logf("heap %d KiB → %d KiB over a million more distinct sources", before>>10, after>>10)
+	if after > before+8<<20 {
+		t.Fatalf("heap grew by %d KiB", (after-before)>>10)
+	}
+	if ev := w.d.Status().Evidence; ev.Sources < 90_000 || ev.Sources > 110_000 {
+		t.Errorf("distinct sources a second ≈ %.0f, want ≈ 100000", ev.Sources)
+	}
+}
+
+func heap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func TestRunStops(t *testing.T) {
+	d := New(config.Detect{Interval: 5 * time.Millisecond}, newFakeActuator(), nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for d.Stats().Ticks.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if d.Stats().Ticks.Load() < 2 {
+		t.Fatal("Run did not tick")
+	}
+}
+
+func TestObserveAllocs(t *testing.T) {
+	d := New(config.Detect{}, newFakeActuator(), nil, nil)
+	r := request("GET", "/live/720p/seg1.ts", "ticket=1", viewerHeader)
+	rec := telemetry.Record{Start: time.Now(), Client: netip.MustParseAddr("10.1.2.3"),
+		Class: telemetry.ClassSegment, Outcome: telemetry.OutcomeHit, Status: 200}
+	now := time.Now()
+	if n := testing.AllocsPerRun(1000, func() { d.Observe(&rec, r, now) }); n != 0 {
+		t.Fatalf("Observe allocates %.1f times", n)
+	}
+}
+
+func BenchmarkObserve(b *testing.B) {
+	d := New(config.Detect{}, newFakeActuator(), nil, nil)
+	r := request("GET", "/live/720p/seg1.ts", "ticket=1", viewerHeader)
+	now := time.Now()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		rec := telemetry.Record{Start: now, Class: telemetry.ClassSegment, Outcome: telemetry.OutcomeHit, Status: 200}
+		i := 0
+		for pb.Next() {
+			i++
+			rec.Client = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+			d.Observe(&rec, r, now)
+		}
+	})
+}
+
+// BenchmarkObserveViewers is the common path: a few thousand known
+// viewers, one goroutine.
+func BenchmarkObserveViewers(b *testing.B) {
+	d := New(config.Detect{}, newFakeActuator(), nil, nil)
+	r := request("GET", "/live/720p/seg1.ts", "ticket=1", viewerHeader)
+	now := time.Now()
+	rec := telemetry.Record{Start: now, Class: telemetry.ClassSegment, Outcome: telemetry.OutcomeHit, Status: 200}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i = (i + 1) % 5000
+		rec.Client = addr(viewerBase, i)
+		d.Observe(&rec, r, now)
+	}
+}
+
+// TestBotnetSharingViewersFingerprint: bots with the viewers' own
+// fingerprint cannot be throttled by it (veto); attack mode instead.
+func TestBotnetSharingViewersFingerprint(t *testing.T) {
+	w, v := baselineWorld(t)
+	r := request("GET", "/live/master.m3u8", "", viewerHeader)
+	bots := &attacker{sources: sources([2]byte{100, 64}, 3000), rate: 1, on: true,
+		emit: func(w *world, s netip.Addr) { w.observe(s, telemetry.ClassMaster, telemetry.OutcomeHit, 200, r) }}
+	w.pops = append(w.pops, bots)
+	w.run(3)
+	k := w.act.kinds()
+	if !hasAttack(w.d.Status(), Botnet) || k[mitigation.ThrottleFingerprint] != 0 || k[mitigation.AttackMode] != 1 {
+		t.Fatalf("attacks %+v, mitigations %v", w.d.Status().Attacks, k)
+	}
+	checkViewersSpared(t, w, v)
+}
+
+// TestMixed runs siege's mixed scenario in small: every attack at once,
+// the floods' sources in the viewers' own /24s as siege's are.
+func TestMixed(t *testing.T) {
+	w, v := baselineWorld(t)
+	shared := func(n int) []netip.Addr { // addresses past the viewers' in their /24s
+		out := make([]netip.Addr, n)
+		for i := range out {
+			out[i] = addr(viewerBase, 254*(i%3)+200+i/3)
+		}
+		return out
+	}
+	attacks := []*attacker{
+		getFlood(shared(12), 100),
+		cacheBust(sources([2]byte{198, 18}, 10), 60),
+		loginFlood(sources([2]byte{198, 19}, 10), 60),
+		botnetOf(sources([2]byte{100, 64}, 3000)),
+	}
+	for _, a := range attacks {
+		a.on = true
+		w.pops = append(w.pops, a)
+	}
+	w.run(3)
+	st := w.d.Status()
+	for _, c := range []AttackClass{GetFlood, CacheBust, LoginFlood, Botnet} {
+		if !hasAttack(st, c) {
+			t.Errorf("%s not detected: %+v", c, st.Attacks)
+		}
+	}
+	k := w.act.kinds()
+	for _, kind := range []mitigation.Kind{mitigation.BlockPrefix, mitigation.StripParams,
+		mitigation.ShedRoute, mitigation.ThrottleFingerprint} {
+		if k[kind] == 0 {
+			t.Errorf("no %s: %v", kind, k)
+		}
+	}
+	checkViewersSpared(t, w, v)
+	t.Logf("mitigations %v, vetoed %d", k, w.d.Stats().Vetoed.Load())
+}

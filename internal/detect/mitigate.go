@@ -1,0 +1,196 @@
+package detect
+
+import (
+	"fmt"
+	"math/bits"
+	"net/netip"
+	"time"
+
+	"github.com/rempart/rempart/internal/mitigation"
+)
+
+// Mitigation limits and timing.
+const (
+	// liftAfter is how long a mitigation stays once its traffic stopped
+	// matching, when the TTL is longer: ten seconds of calm is enough to
+	// say an attack stopped, and lifting sooner gives back the edge to
+	// viewers sooner. A returning attack is confirmed again in 2 s.
+	liftAfter      = 10 * time.Second
+	maxBlocks      = 256  // block mitigations proposed per second
+	maxActive      = 1024 // detector mitigations active at once
+	shedFloor      = 50   // the least rate shed_route lets through
+	blockPlayerMax = 0.1  // a prefix is blocked whole only under this share of media requests
+	botnetPfxRate  = 50   // a prefix this busy and not player-like is blocked in a botnet
+	minThrottle    = 0.1  // the lowest per-address rate of throttle_fingerprint
+	sourceName     = "detector"
+)
+
+// proposal is a mitigation the rules want, before the budget is checked.
+type proposal struct {
+	m     mitigation.Mitigation
+	share float64 // estimated share of the legitimate traffic it would hit
+	class AttackClass
+}
+
+// plan turns the confirmed findings into proposals.
+func (d *Detector) plan(s *second, f *features, confirmed []finding) []proposal {
+	var out []proposal
+	if c, ok := blockOwner(confirmed); ok {
+		out = d.planBlocks(s, f, c, out)
+	}
+	for i := range confirmed {
+		fd := &confirmed[i]
+		switch fd.class {
+		case CacheBust:
+			out = append(out, d.planStrip(s, fd))
+		case LoginFlood:
+			out = append(out, d.planShed(s, fd))
+		case Botnet:
+			out = d.planBotnet(s, fd, out)
+		case Unknown:
+			out = append(out, attackMode(fd))
+		}
+	}
+	return out
+}
+
+// blockOwner picks the attack that blocks of heavy abusive sources are
+// filed under: the flood if there is one, else the attack they drive.
+func blockOwner(confirmed []finding) (AttackClass, bool) {
+	for _, c := range []AttackClass{GetFlood, CacheBust, LoginFlood, Connection} {
+		for _, fd := range confirmed {
+			if fd.class == c {
+				return c, true
+			}
+		}
+	}
+	return "", false
+}
+
+// planBlocks blocks the heavy non-player sources, a whole prefix where the
+// prefix is not player-like and carries little legitimate traffic, else
+// each source alone.
+func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []proposal) []proposal {
+	order, groups := groupByPrefix(f.abusive)
+	n := 0
+	for _, key := range order {
+		srcs := groups[key]
+		pe := s.pfxs[s.pfxIdx[key]]
+		share := d.share(s, key)
+		whole := float64(pe.player) < blockPlayerMax*float64(pe.n)
+		if whole {
+			// Proposed even over the budget, so that the veto is counted
+			// and shown; the sources alone are blocked instead.
+			out = append(out, blockPrefix(pe.pfx, share, c, fmt.Sprintf(
+				"%s: %d heavy sources not player-like, %.0f req/s, %.0f%% media",
+				c, len(srcs), s.rate(uint64(pe.n)), 100*float64(pe.player)/float64(pe.n))))
+			n++
+		}
+		if !whole || share > d.cfg.FalsePositiveBudget {
+			for _, e := range srcs {
+				host := netip.PrefixFrom(e.addr, e.addr.BitLen())
+				out = append(out, blockPrefix(host, d.share(s, e.key), c, fmt.Sprintf(
+					"%s: %.0f req/s, %.0f%% media, ~%d distinct URLs (its prefix %s is %.0f%% media, %.1f%% of legitimate traffic)",
+					c, s.rate(uint64(e.n)), 100*float64(e.player)/float64(e.n), distinctURLs(e.urls),
+					pe.pfx, 100*float64(pe.player)/float64(pe.n), 100*share)))
+				n++
+			}
+		}
+		if n >= maxBlocks {
+			break
+		}
+	}
+	return out
+}
+
+func groupByPrefix(srcs []srcEntry) ([]uint64, map[uint64][]srcEntry) {
+	var order []uint64
+	groups := map[uint64][]srcEntry{}
+	for _, e := range srcs {
+		k := prefixKey(e.pfx)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], e)
+	}
+	return order, groups
+}
+
+func blockPrefix(p netip.Prefix, share float64, c AttackClass, reason string) proposal {
+	return proposal{class: c, share: share, m: mitigation.Mitigation{
+		ID: "detect/block_prefix/" + p.String(), Kind: mitigation.BlockPrefix, Prefix: p, Reason: reason}}
+}
+
+func (d *Detector) planStrip(s *second, fd *finding) proposal {
+	c := fd.path.class
+	share := 0.0
+	if d.base.legitN > 0 {
+		share = d.base.legitQuery[c] / d.base.legitN
+	}
+	if s.legitN > 0 {
+		share = max(share, float64(s.legitQuery[c])/float64(s.legitN))
+	}
+	return proposal{class: CacheBust, share: share, m: mitigation.Mitigation{
+		ID: "detect/strip_params/" + c.String(), Kind: mitigation.StripParams, Class: c.String(),
+		Reason: "cache_bust: " + fd.reason}}
+}
+
+// planShed caps the path at three times its baseline (or shedFloor). The
+// legitimate traffic hit is the path's baseline share times the share
+// that is shed.
+func (d *Detector) planShed(s *second, fd *finding) proposal {
+	p := fd.path
+	base := d.base.path[p.key]
+	rate := max(3*base, shedFloor)
+	share := 0.0
+	if d.base.rate > 0 {
+		share = min(1, base/d.base.rate) * max(0, 1-rate/fd.rate)
+	}
+	return proposal{class: LoginFlood, share: share, m: mitigation.Mitigation{
+		ID: "detect/shed_route/" + p.path, Kind: mitigation.ShedRoute, Path: p.path, Rate: rate,
+		Reason: fmt.Sprintf("login_flood: %s; shed above %.0f/s", fd.reason, rate)}}
+}
+
+// planBotnet throttles the fingerprint; where that would hit viewers
+// sharing it, it blocks the busy prefixes that are not player-like and
+// turns attack mode on instead.
+func (d *Detector) planBotnet(s *second, fd *finding, out []proposal) []proposal {
+	e := fd.fp
+	perSource := fd.rate / max(hllCount(e.srcs[:]), 1)
+	share := d.share(s, fingerKey(e.key))
+	out = append(out, proposal{class: Botnet, share: share, m: mitigation.Mitigation{
+		ID:   fmt.Sprintf("detect/throttle_fingerprint/%016x", e.key),
+		Kind: mitigation.ThrottleFingerprint, Fingerprint: e.key, Rate: max(minThrottle, perSource/4),
+		Reason: "botnet: " + fd.reason}})
+	if share <= d.cfg.FalsePositiveBudget {
+		return out
+	}
+	for _, pe := range s.pfxs {
+		if s.rate(uint64(pe.n)) < botnetPfxRate {
+			break
+		}
+		if float64(pe.player) < blockPlayerMax*float64(pe.n) {
+			out = append(out, blockPrefix(pe.pfx, d.share(s, pe.key), Botnet, fmt.Sprintf(
+				"botnet: %.0f req/s, %.0f%% media, while the botnet's fingerprint is shared with viewers",
+				s.rate(uint64(pe.n)), 100*float64(pe.player)/float64(pe.n))))
+		}
+	}
+	return append(out, attackMode(fd))
+}
+
+func attackMode(fd *finding) proposal {
+	return proposal{class: fd.class, m: mitigation.Mitigation{ID: "detect/attack_mode",
+		Kind: mitigation.AttackMode, Reason: string(fd.class) + ": " + fd.reason}}
+}
+
+// share estimates the fraction of legitimate (player-like) traffic a
+// mitigation on key would hit: the larger of its share in the baseline and
+// in this second, so that a crowd the baseline has not learned yet is
+// protected too.
+func (d *Detector) share(s *second, key uint64) float64 {
+	return max(d.base.legitShare(key), s.legitShare(key))
+}
+
+// distinctURLs reads a source's 64-bit URL bitmap (a lower bound past a
+// few dozen URLs).
+func distinctURLs(b uint64) int { return bits.OnesCount64(b) }

@@ -1,0 +1,200 @@
+package detect
+
+import (
+	"fmt"
+
+	"github.com/rempart/rempart/internal/telemetry"
+)
+
+// Verdict is what the detector judges a second of traffic to be.
+type Verdict string
+
+// The verdicts.
+const (
+	Normal        Verdict = "normal"
+	FlashCrowd    Verdict = "flash_crowd"    // rate up, player-like, no abusive source: do nothing
+	UnderAttack   Verdict = "attack"         // see Status.Attacks
+	OriginFailure Verdict = "origin_failure" // errors or origin latency up, no attack
+	Saturation    Verdict = "saturation"     // everything slow, no anomalous source
+)
+
+var verdicts = [...]Verdict{Normal, FlashCrowd, UnderAttack, OriginFailure, Saturation}
+
+// AttackClass is the kind of an attack.
+type AttackClass string
+
+// The attack classes.
+const (
+	GetFlood   AttackClass = "get_flood"   // heavy sources repeating non-media URLs
+	CacheBust  AttackClass = "cache_bust"  // many distinct query strings on one path
+	LoginFlood AttackClass = "login_flood" // an expensive endpoint far above its baseline
+	Botnet     AttackClass = "botnet"      // many light sources sharing a fingerprint, not player-like
+	Connection AttackClass = "connection"  // the connection guard refusing far above its baseline
+	Unknown    AttackClass = "unknown"     // rate up, not player-like, no specific signal
+)
+
+// The rules' thresholds. Rates are requests per second.
+const (
+	minAttackRate     = 50   // below this nothing is an attack
+	heavySourceRate   = 10   // a source above this is heavy (a player asks ~1/s)
+	playerLikeShare   = 0.5  // a key is player-like when this share of its requests is media
+	botnetMinSources  = 50   // a botnet fingerprint comes from at least this many sources
+	botnetPlayerShare = 0.3  // and at most this share of its requests is media
+	bustQueryRatio    = 0.5  // distinct query strings per request on a busted path
+	bustPerSource     = 4    // distinct query strings per source (a token is one per viewer)
+	expensiveFactor   = 5    // an expensive path this many times its baseline
+	floodFactor       = 3    // heavy, fingerprint and unknown traffic this many times baseline
+	flashFactor       = 2    // a crowd: rate this many times baseline
+	flashMinRate      = 20   // and at least this much above it
+	originErrRatio    = 0.1  // errors and stale answers over this share
+	originLatFactor   = 3    // or miss latency this many times baseline
+	originMinLat      = 0.5  // and at least this long (seconds)
+	saturationFactor  = 4    // hits this many times slower than baseline
+	saturationMinLat  = 0.05 // and at least this slow (seconds)
+	minJudgedRequests = 20   // ratios of fewer requests are noise
+)
+
+// features are the numbers of one second the rules read.
+type features struct {
+	rate, sources, newSources, newRatio float64
+	playerShare, missRatio, errRatio    float64
+	guard, heavy                        float64
+	hitLat, missLat                     float64
+	hitN, missN                         uint64
+	abusive                             []srcEntry // heavy, not player-like, heaviest first
+}
+
+func measure(s *second, f *features) {
+	abusive := f.abusive[:0]
+	*f = features{rate: s.rate(s.n), sources: hllCount(s.sources[:]), newSources: s.rate(s.newSrc),
+		guard: s.rate(s.guard)}
+	if f.sources > 0 {
+		f.newRatio = min(1, float64(s.newSrc)/f.sources)
+	}
+	if s.n > 0 {
+		n := float64(s.n)
+		f.playerShare = float64(s.legitN) / n
+		f.missRatio = float64(s.outcome(telemetry.OutcomeMiss)+s.outcome(telemetry.OutcomePass)) / n
+		f.errRatio = float64(s.outcome(telemetry.OutcomeError)+s.outcome(telemetry.OutcomeStale)) / n
+	}
+	f.hitLat, f.missLat, f.hitN, f.missN = s.latencies()
+	for _, e := range s.srcs {
+		if s.rate(uint64(e.n)) < heavySourceRate {
+			break // sorted, heaviest first
+		}
+		if !playerLike(e.player, e.n) {
+			abusive = append(abusive, e)
+			f.heavy += s.rate(uint64(e.n - e.guard))
+		}
+	}
+	f.abusive = abusive
+}
+
+func playerLike(player, n uint32) bool {
+	return n > 0 && float64(player) >= playerLikeShare*float64(n)
+}
+
+// finding is one attack signal of one second, with what a mitigation
+// would target.
+type finding struct {
+	class  AttackClass
+	rate   float64
+	reason string
+	fp     *fpEntry   // botnet
+	path   *pathEntry // cache_bust, login_flood
+}
+
+// judge finds the attack signals of s; the verdict follows from them and
+// from the baseline once the streaks are counted.
+func judge(s *second, b *baseline, f *features) []finding {
+	var out []finding
+	explained := 0.0
+	for i := range s.paths {
+		p := &s.paths[i]
+		if fd, ok := cacheBusting(s, p); ok {
+			out, explained = append(out, fd), explained+fd.rate
+		} else if fd, ok := expensiveFlood(s, b, p); ok {
+			out, explained = append(out, fd), explained+fd.rate
+		}
+	}
+	if f.guard >= minAttackRate && f.guard >= expensiveFactor*b.guard+minAttackRate {
+		out = append(out, finding{class: Connection, rate: f.guard,
+			reason: fmt.Sprintf("connection guard refusing %.0f/s (baseline %.1f/s)", f.guard, b.guard)})
+	}
+	if rest := f.heavy - explained; rest >= minAttackRate && f.heavy >= floodFactor*b.heavy+minAttackRate {
+		out = append(out, finding{class: GetFlood, rate: rest, reason: fmt.Sprintf(
+			"%d heavy sources not player-like send %.0f req/s (baseline %.1f/s)", len(f.abusive), f.heavy, b.heavy)})
+	}
+	for i := range s.fps {
+		if fd, ok := botnet(s, b, &s.fps[i]); ok {
+			out = append(out, fd)
+		}
+	}
+	if len(out) == 0 && b.warm() && b.player > 0 && f.rate >= floodFactor*b.rate+minAttackRate &&
+		f.playerShare < 0.5*b.player {
+		out = append(out, finding{class: Unknown, rate: f.rate - b.rate, reason: fmt.Sprintf(
+			"rate %.0f/s is %.1f× baseline and %.0f%% player-like (baseline %.0f%%), no specific signal",
+			f.rate, f.rate/b.rate, 100*f.playerShare, 100*b.player)})
+	}
+	return out
+}
+
+func cacheBusting(s *second, p *pathEntry) (finding, bool) {
+	n := s.rate(uint64(p.n))
+	queries, srcs := hllCount(p.queries[:]), hllCount(p.srcs[:])
+	if n < minAttackRate || s.rate(uint64(p.withQuery)) < minAttackRate ||
+		queries < bustQueryRatio*float64(p.withQuery) || queries < bustPerSource*max(srcs, 1) {
+		return finding{}, false
+	}
+	// The rate is that of the requests with a query: the flood proper,
+	// not the plain requests sharing the path.
+	return finding{class: CacheBust, rate: s.rate(uint64(p.withQuery)), path: p, reason: fmt.Sprintf(
+		"%s (%s): %.0f req/s, ~%.0f distinct query strings from ~%.0f sources sending queries, %.0f%% misses",
+		p.path, p.class, n, queries, srcs, 100*float64(p.miss)/float64(p.n))}, true
+}
+
+func expensiveFlood(s *second, b *baseline, p *pathEntry) (finding, bool) {
+	n, base := s.rate(uint64(p.n)), b.path[p.key]
+	api := p.class == telemetry.ClassAPI || p.class == telemetry.ClassUnknown
+	if !api || 2*p.expense < p.n || n < minAttackRate || n < expensiveFactor*base+minAttackRate {
+		return finding{}, false
+	}
+	return finding{class: LoginFlood, rate: n, path: p, reason: fmt.Sprintf(
+		"expensive endpoint %s: %.0f req/s (baseline %.1f/s), %.0f%% reach the origin",
+		p.path, n, base, 100*float64(p.miss)/float64(p.n))}, true
+}
+
+func botnet(s *second, b *baseline, e *fpEntry) (finding, bool) {
+	n, base, srcs := s.rate(uint64(e.n)), b.fp[e.key], hllCount(e.srcs[:])
+	if n < minAttackRate || srcs < botnetMinSources || n/srcs > heavySourceRate ||
+		float64(e.player) > botnetPlayerShare*float64(e.n) || n < floodFactor*base+minAttackRate {
+		return finding{}, false
+	}
+	return finding{class: Botnet, rate: n, fp: e, reason: fmt.Sprintf(
+		"fingerprint %016x (%q): %.0f req/s (baseline %.1f/s) from ~%.0f sources, %.1f req/s each, %.0f%% media",
+		e.key, e.ua, n, base, srcs, n/srcs, 100*float64(e.player)/float64(e.n))}, true
+}
+
+// calm judges a second without attack signals.
+func calm(b *baseline, f *features) (Verdict, string) {
+	if !b.warm() {
+		return Normal, "learning the baseline"
+	}
+	if f.rate >= minJudgedRequests && f.errRatio >= originErrRatio && f.errRatio >= 3*b.errRatio+0.05 {
+		return OriginFailure, fmt.Sprintf("%.0f%% of requests ended in error or stale (baseline %.1f%%)",
+			100*f.errRatio, 100*b.errRatio)
+	}
+	if f.missN >= minJudgedRequests && f.missLat >= originMinLat && f.missLat >= originLatFactor*b.missLat {
+		return OriginFailure, fmt.Sprintf("origin answers in %.0f ms (baseline %.0f ms)", 1e3*f.missLat, 1e3*b.missLat)
+	}
+	if f.hitN >= minJudgedRequests && f.hitLat >= saturationMinLat && f.hitLat >= saturationFactor*b.hitLat {
+		return Saturation, fmt.Sprintf("cache hits take %.0f ms (baseline %.1f ms), no anomalous source",
+			1e3*f.hitLat, 1e3*b.hitLat)
+	}
+	if f.rate >= flashFactor*b.rate && f.rate-b.rate >= flashMinRate {
+		return FlashCrowd, fmt.Sprintf("rate %.0f/s is %.1f× baseline, %.0f new sources/s (%.0f%% of %.0f), "+
+			"%.0f%% player-like, %.0f%% misses, no abusive source: no mitigation",
+			f.rate, f.rate/max(b.rate, 1e-9), f.newSources, 100*f.newRatio, f.sources, 100*f.playerShare, 100*f.missRatio)
+	}
+	return Normal, ""
+}
