@@ -28,7 +28,8 @@ stale copies when the origin stumbles, and clear refusals for what is not ours.`
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usagef("%s: %v (see 'rempart %s -h')", c.Name(), err, c.Name())
 	})
-	root.AddCommand(newServe(), newOrigin(), newDemo(), newSiege(), newConfigCmd(), newVersion())
+	root.AddCommand(newServe(), newOrigin(), newDemo(), newSiege(), newConfigCmd(), newEvidence(), newVersion())
+	root.AddCommand(newBlockCmds()...)
 	return root
 }
 

@@ -3,7 +3,9 @@ package cache
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/rempart/rempart/internal/telemetry"
 )
@@ -44,5 +46,28 @@ func TestExtensionlessSegment(t *testing.T) {
 	second := e.do("GET", "/seg?id=7", telemetry.ClassAPI)
 	if second.rec.Outcome != telemetry.OutcomeHit || e.fetches.Load() != 1 {
 		t.Fatalf("second request outcome %v with %d origin fetches, want a hit after 1", second.rec.Outcome, e.fetches.Load())
+	}
+}
+
+// TestStripQuery: when the filter marks the record (a cache-busting
+// mitigation), even an api request's query is dropped from the key and the
+// origin request.
+func TestStripQuery(t *testing.T) {
+	e := newEnv(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			t.Errorf("origin got query %q", r.URL.RawQuery)
+		}
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "catalog")
+	}, defaultOpts())
+	for _, q := range []string{"a=1", "b=2", "cb=3"} {
+		rr := httptest.NewRecorder()
+		tw := telemetry.NewWriter(rr, time.Now())
+		tw.Rec.Class, tw.Rec.StripQuery = telemetry.ClassAPI, true
+		e.h.ServeHTTP(tw, httptest.NewRequest("GET", "/api/catalog?"+q, nil))
+		tw.Release()
+	}
+	if n := e.fetches.Load(); n != 1 {
+		t.Fatalf("origin fetches = %d, want 1", n)
 	}
 }

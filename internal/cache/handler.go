@@ -24,6 +24,7 @@ type Handler struct {
 	store        *Store
 	site         string
 	policies     [telemetry.NumClasses]config.Policy
+	stripped     [telemetry.NumClasses]config.Policy // policies keeping no query parameter
 	fetcher      Fetcher
 	fetchTimeout time.Duration
 	log          *slog.Logger
@@ -42,7 +43,12 @@ func NewHandler(store *Store, site string, policies [telemetry.NumClasses]config
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{store: store, site: site, policies: policies, fetcher: f, fetchTimeout: fetchTimeout, log: logger}
+	h := &Handler{store: store, site: site, policies: policies, fetcher: f, fetchTimeout: fetchTimeout, log: logger}
+	h.stripped = policies
+	for i := range h.stripped {
+		h.stripped[i].QueryKeep, h.stripped[i].KeepAllQuery = nil, false
+	}
+	return h
 }
 
 // ServeHTTP answers r from the cache or the origin.
@@ -61,6 +67,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pol := &h.policies[cls]
+	if rec.StripQuery {
+		pol = &h.stripped[cls]
+	}
 	key, target := cacheKey(h.site, r, pol)
 	now := h.store.now()
 	e := h.store.get(key)

@@ -54,5 +54,8 @@ func (st *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case v.Shadow:
 		rec.Action = shadowActions[v.Reason]
 	}
+	if st.Shield.StripParams(rec.Class) {
+		rec.StripQuery = true // a cache-busting defence: the cache keys without the query
+	}
 	st.Next.ServeHTTP(w, r)
 }
