@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"runtime"
 	"testing"
@@ -44,7 +45,10 @@ func TestAttacksDetectedAndLifted(t *testing.T) {
 	}{
 		{"get-flood", getFlood(sources([2]byte{203, 0}, 8), 150), GetFlood, mitigation.BlockPrefix},
 		{"cache-bust", cacheBust(sources([2]byte{198, 18}, 20), 60), CacheBust, mitigation.StripParams},
-		{"login-flood", loginFlood(sources([2]byte{198, 19}, 20), 60), LoginFlood, mitigation.ShedRoute},
+		// From heavy sources: blocking them keeps the login open for real
+		// users; a flood of many light sources is shed instead.
+		{"login-flood", loginFlood(sources([2]byte{198, 19}, 20), 60), LoginFlood, mitigation.BlockPrefix},
+		{"login-flood-distributed", loginFlood(sources([2]byte{198, 20}, 600), 2), LoginFlood, mitigation.ShedRoute},
 		{"botnet", botnetOf(sources([2]byte{100, 64}, 5000)), Botnet, mitigation.ThrottleFingerprint},
 		{"connection", connFlood(sources([2]byte{192, 0}, 50), 20), Connection, mitigation.BlockPrefix},
 	}
@@ -373,12 +377,29 @@ func TestMixed(t *testing.T) {
 		}
 	}
 	k := w.act.kinds()
+	// The login flood's heavy sources are blocked, so its route stays open.
 	for _, kind := range []mitigation.Kind{mitigation.BlockPrefix, mitigation.StripParams,
-		mitigation.ShedRoute, mitigation.ThrottleFingerprint} {
+		mitigation.ThrottleFingerprint} {
 		if k[kind] == 0 {
 			t.Errorf("no %s: %v", kind, k)
 		}
 	}
 	checkViewersSpared(t, w, v)
 	t.Logf("mitigations %v, vetoed %d", k, w.d.Stats().Vetoed.Load())
+}
+
+// TestAbsorbedBustingIsNotAnAttack: random query strings the cache already
+// ignores (they all hit) cost the origin nothing; the detector must not
+// call them cache busting nor mitigate them.
+func TestAbsorbedBustingIsNotAnAttack(t *testing.T) {
+	w, _ := baselineWorld(t)
+	absorbed := &attacker{sources: sources([2]byte{198, 18}, 20), rate: 60, on: true, emit: func(w *world, s netip.Addr) {
+		q := fmt.Sprintf("xq%d=%x", w.rnd.IntN(1000), w.rnd.Uint64())
+		w.observe(s, telemetry.ClassSegment, telemetry.OutcomeHit, 200, request("GET", "/live/a/7.ts", q, chromeHeader))
+	}}
+	w.pops = append(w.pops, absorbed)
+	w.run(5)
+	if st := w.d.Status(); hasAttack(st, CacheBust) || w.act.kinds()[mitigation.StripParams] > 0 {
+		t.Fatalf("absorbed busting judged an attack: verdict %s attacks %+v kinds %v", st.Verdict, st.Attacks, w.act.kinds())
+	}
 }

@@ -44,7 +44,11 @@ func (d *Detector) plan(s *second, f *features, confirmed []finding) []proposal 
 		case CacheBust:
 			out = append(out, d.planStrip(s, fd))
 		case LoginFlood:
-			out = append(out, d.planShed(s, fd))
+			// Shedding caps the route for everyone, real users too: only
+			// when the blocks of heavy sources cannot answer the flood.
+			if heavyRate(s, f.abusive) < shedWhenHeavyBelow*fd.rate {
+				out = append(out, d.planShed(s, fd))
+			}
 		case Botnet:
 			out = d.planBotnet(s, fd, out)
 		case Unknown:
@@ -133,6 +137,19 @@ func (d *Detector) planStrip(s *second, fd *finding) proposal {
 	return proposal{class: CacheBust, share: share, m: mitigation.Mitigation{
 		ID: "detect/strip_params/" + c.String(), Kind: mitigation.StripParams, Class: c.String(),
 		Reason: "cache_bust: " + fd.reason}}
+}
+
+// shedWhenHeavyBelow: a login flood is shed only when its heavy sources
+// (blocked one by one) carry less than this share of it.
+const shedWhenHeavyBelow = 0.5
+
+// heavyRate is the request rate of the heavy abusive sources.
+func heavyRate(s *second, srcs []srcEntry) float64 {
+	var n uint64
+	for _, e := range srcs {
+		n += uint64(e.n)
+	}
+	return s.rate(n)
 }
 
 // planShed caps the path at three times its baseline (or shedFloor). The

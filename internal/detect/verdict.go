@@ -35,13 +35,15 @@ const (
 
 // The rules' thresholds. Rates are requests per second.
 const (
-	minAttackRate     = 50   // below this nothing is an attack
-	heavySourceRate   = 10   // a source above this is heavy (a player asks ~1/s)
-	playerLikeShare   = 0.5  // a key is player-like when this share of its requests is media
-	botnetMinSources  = 50   // a botnet fingerprint comes from at least this many sources
-	botnetPlayerShare = 0.3  // and at most this share of its requests is media
-	bustQueryRatio    = 0.5  // distinct query strings per request on a busted path
-	bustPerSource     = 4    // distinct query strings per source (a token is one per viewer)
+	minAttackRate     = 50  // below this nothing is an attack
+	heavySourceRate   = 10  // a source above this is heavy (a player asks ~1/s)
+	playerLikeShare   = 0.5 // a key is player-like when this share of its requests is media
+	botnetMinSources  = 50  // a botnet fingerprint comes from at least this many sources
+	botnetPlayerShare = 0.3 // and at most this share of its requests is media
+	bustQueryRatio    = 0.5 // distinct query strings per request on a busted path
+	bustPerSource     = 4   // distinct query strings per source (a token is one per viewer)
+	bustMissShare     = 0.3 // and the queries must miss the cache: busting that the cache
+	//                          already absorbs (keys without those parameters) needs no defence
 	expensiveFactor   = 5    // an expensive path this many times its baseline
 	floodFactor       = 3    // heavy, fingerprint and unknown traffic this many times baseline
 	flashFactor       = 2    // a crowd: rate this many times baseline
@@ -143,7 +145,8 @@ func cacheBusting(s *second, p *pathEntry) (finding, bool) {
 	n := s.rate(uint64(p.n))
 	queries, srcs := hllCount(p.queries[:]), hllCount(p.srcs[:])
 	if n < minAttackRate || s.rate(uint64(p.withQuery)) < minAttackRate ||
-		queries < bustQueryRatio*float64(p.withQuery) || queries < bustPerSource*max(srcs, 1) {
+		queries < bustQueryRatio*float64(p.withQuery) || queries < bustPerSource*max(srcs, 1) ||
+		float64(p.miss) < bustMissShare*float64(p.withQuery) {
 		return finding{}, false
 	}
 	// The rate is that of the requests with a query: the flood proper,

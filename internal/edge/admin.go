@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/pprof"
 
@@ -21,6 +22,9 @@ func (e *Edge) adminHandler(cfg *config.Config) http.Handler {
 		w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", e.readyz)
+	// Blocks and mitigations: GET/POST/DELETE /api/blocks, /api/mitigations.
+	mux.Handle("/api/", e.def.shield.AdminHandler())
+	mux.HandleFunc("GET /api/detect", e.detectStatus)
 	if cfg.Admin.Pprof == nil || *cfg.Admin.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -29,6 +33,19 @@ func (e *Edge) adminHandler(cfg *config.Config) http.Handler {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	}
 	return mux
+}
+
+// detectStatus shows the detector's current verdict, the attacks behind it
+// and the mitigations it holds, with their reasons and expiry.
+func (e *Edge) detectStatus(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if e.def.detector == nil {
+		w.Write([]byte(`{"verdict":"off"}` + "\n"))
+		return
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(e.def.detector.Status())
 }
 
 // readyz answers 200 while the edge takes requests and 503 while it starts

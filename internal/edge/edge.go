@@ -20,6 +20,7 @@ import (
 	"github.com/rempart/rempart/internal/cache"
 	"github.com/rempart/rempart/internal/config"
 	"github.com/rempart/rempart/internal/guard"
+	"github.com/rempart/rempart/internal/identity"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -45,6 +46,7 @@ type Edge struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	store   *cache.Store
+	def     *defences // the shield's long-lived state
 	stats   *telemetry.Stats
 	reg     *prometheus.Registry
 	own     http.Handler // the edge's own pages, nil unless Options.Panel
@@ -88,7 +90,11 @@ func New(cfg *config.Config, opts Options) (*Edge, error) {
 	e.store = store
 	e.stats = telemetry.NewStats(maxTrackedViewers, viewerWindow)
 	e.started = e.now()
-	p, err := buildPipeline(cfg, store, nil, e.logger)
+	if e.def, err = newDefences(cfg, e.logger, e.now); err != nil {
+		store.Close()
+		return nil, err
+	}
+	p, err := buildPipeline(cfg, store, e.def, nil, e.logger)
 	if err != nil {
 		store.Close()
 		return nil, err
@@ -99,7 +105,7 @@ func New(cfg *config.Config, opts Options) (*Edge, error) {
 		// The panel reads the pipeline's pools, so it is built after it
 		// and then put in front of it.
 		e.own = newPanel(e)
-		p.handler = &guard.Hygiene{Next: ownPages(e.own, p.router)}
+		p.handler = p.front(e.own)
 	}
 	e.reg = newRegistry(e)
 	return e, nil
@@ -110,14 +116,14 @@ func New(cfg *config.Config, opts Options) (*Edge, error) {
 func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	tw := telemetry.NewWriter(w, e.now())
 	tw.Rec.Client = clientAddr(r.RemoteAddr)
-	defer e.finish(tw)
+	defer e.finish(tw, r)
 	e.pipe.Load().handler.ServeHTTP(tw, r)
 }
 
 // finish accounts for the request, also when a stage aborted it with a
 // panic (http.ErrAbortHandler truncates a response on purpose), and lets the
 // panic continue to net/http, which closes the connection.
-func (e *Edge) finish(tw *telemetry.Writer) {
+func (e *Edge) finish(tw *telemetry.Writer, r *http.Request) {
 	v := recover()
 	rec := &tw.Rec
 	if rec.Outcome == telemetry.OutcomeNone || v != nil {
@@ -126,7 +132,9 @@ func (e *Edge) finish(tw *telemetry.Writer) {
 			rec.Outcome = telemetry.OutcomePass
 		}
 	}
-	e.stats.Observe(rec, e.now())
+	now := e.now()
+	e.stats.Observe(rec, now)
+	e.def.observe(rec, r, now)
 	tw.Release()
 	if v != nil {
 		if v != http.ErrAbortHandler {
@@ -157,7 +165,12 @@ func (e *Edge) Config() *config.Config { return e.cfg.Load() }
 func (e *Edge) Reload(cfg *config.Config) error {
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()
-	p, err := buildPipeline(cfg, e.store, e.own, e.logger)
+	p, err := buildPipeline(cfg, e.store, e.def, e.own, e.logger)
+	if err == nil {
+		if err = e.def.reload(cfg); err != nil {
+			p.close()
+		}
+	}
 	if err != nil {
 		e.reloads[1].Add(1)
 		return fmt.Errorf("reload: keeping the running configuration: %w", err)
@@ -194,6 +207,7 @@ func (e *Edge) Start(ctx context.Context) error {
 		g.Go(func() error { return serveErr("admin", e.admin.Serve(e.adminLn)) })
 	}
 	g.Go(func() error { return e.shutdownOnDone(gctx, cfg.Limits.ShutdownTimeout) })
+	e.def.run(gctx, g.Go)
 	e.ready.Store(true)
 	e.logger.Info("edge listening", "public", e.publicLn.Addr().String(), "admin", e.AdminAddr(), "sites", len(cfg.Sites))
 	return nil
@@ -226,7 +240,9 @@ func (e *Edge) listen(cfg *config.Config) error {
 	if e.publicLn, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return fmt.Errorf("listen %s: %w", cfg.Listen, err)
 	}
-	e.public = &http.Server{Handler: e, ErrorLog: slog.NewLogLogger(e.logger.Handler(), slog.LevelDebug)}
+	e.publicLn = e.guardListener(e.publicLn, cfg)
+	e.public = &http.Server{Handler: e.handler(cfg), ErrorLog: slog.NewLogLogger(e.logger.Handler(), slog.LevelDebug),
+		ConnContext: identity.ConnContext, ConnState: identity.ConnState}
 	guard.Apply(e.public, cfg.Limits)
 	if err := configureProtocols(e.public, cfg); err != nil {
 		e.publicLn.Close()
@@ -250,7 +266,7 @@ func configureProtocols(srv *http.Server, cfg *config.Config) error {
 		if err != nil {
 			return fmt.Errorf("load tls.cert_file/tls.key_file: %w", err)
 		}
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		srv.TLSConfig = identity.TLSConfig(&tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}})
 		return nil
 	}
 	if cfg.H2C {
@@ -296,4 +312,28 @@ func (e *Edge) shutdownOnDone(ctx context.Context, timeout time.Duration) error 
 		return fmt.Errorf("graceful shutdown: %w", err)
 	}
 	return nil
+}
+
+// guardListener wraps the public listener with the connection defences:
+// the PROXY protocol from trusted proxies first (so the caps count real
+// clients), then the per-address and total caps.
+func (e *Edge) guardListener(ln net.Listener, cfg *config.Config) net.Listener {
+	if cfg.Shield.Mode == "off" {
+		return ln
+	}
+	if cfg.Shield.ProxyProtocol {
+		ln = guard.ProxyListener(ln, trustedProxies(cfg), 0, &e.def.conns)
+	}
+	c := cfg.Shield.Conns
+	return guard.LimitListener(ln, c.PerIP, c.Total, &e.def.conns)
+}
+
+// handler is the public server's handler: the edge under the minimum read
+// rate (slow-read defence), unless the shield is off.
+func (e *Edge) handler(cfg *config.Config) http.Handler {
+	c := cfg.Shield.Conns
+	if cfg.Shield.Mode == "off" {
+		return e
+	}
+	return guard.MinRate(e, int64(c.MinRate), c.MinRateWindow, &e.def.conns)
 }

@@ -33,7 +33,7 @@ func segmentOrigin(delay time.Duration, size int) http.HandlerFunc {
 func TestFlashCrowdOneOriginFetch(t *testing.T) {
 	o := newOrigin(t, segmentOrigin(200*time.Millisecond, 256<<10))
 	e := startEdge(t, quick(t, o.URL), edge.Options{})
-	tr := &http.Transport{MaxIdleConnsPerHost: 2000}
+	tr := testkit.CrowdTransport(2000) // 2,000 viewers are 2,000 addresses
 	defer tr.CloseIdleConnections()
 	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	const n = 2000

@@ -52,6 +52,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	describeOrigin(ch)
 	describeCache(ch)
+	describeShield(ch)
 }
 
 // Collect reads the statistics at scrape time.
@@ -66,6 +67,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- counter(descReloads, float64(e.reloads[1].Load()), "error")
 	collectOrigin(ch, e.pipe.Load())
 	collectCache(ch, e.store.Stats())
+	collectShield(ch, e)
 }
 
 func (c collector) collectRequests(ch chan<- prometheus.Metric) {

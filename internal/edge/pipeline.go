@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/rempart/rempart/internal/cache"
 	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/filter/challenge"
 	"github.com/rempart/rempart/internal/guard"
+	"github.com/rempart/rempart/internal/identity"
 	"github.com/rempart/rempart/internal/origin"
 	"github.com/rempart/rempart/internal/route"
 	"github.com/rempart/rempart/internal/telemetry"
@@ -18,24 +21,29 @@ import (
 // Reload builds a new one and swaps it in; requests in flight finish on the
 // one they started with.
 type pipeline struct {
-	handler http.Handler
-	router  *route.Router
-	pools   []*origin.Pool // one per site, in config order
-	sites   []string
+	handler  http.Handler
+	router   *route.Router
+	resolver *identity.Resolver
+	pools    []*origin.Pool // one per site, in config order
+	sites    []string
 }
 
 // buildPipeline assembles the request's way, in order:
 //
-//	client ─▶ guard.Hygiene ─▶ route.Router ─▶ cache.Handler ─▶ origin.Pool
+//	client ─▶ guard.Hygiene ─▶ identity.Stage ─▶ route.Router ─▶ per site:
+//	          filter.Stage ─▶ challenge.Stage ─▶ cache.Handler ─▶ origin.Pool
 //
-// (identify, filter and admit slot in between guard and route as they land).
-// The edge's own pages (/_rempart/) are answered before routing.
-func buildPipeline(cfg *config.Config, store *cache.Store, own http.Handler, logger *slog.Logger) (*pipeline, error) {
+// Connection caps, PROXY protocol and the minimum read rate act below HTTP,
+// on the listener and the writer (see Edge.listen). The filter runs after
+// routing because its limits are per route class; routing costs tens of
+// nanoseconds, so refusals stay cheap. The edge's own pages (/_rempart/)
+// are answered before routing.
+func buildPipeline(cfg *config.Config, store *cache.Store, def *defences, own http.Handler, logger *slog.Logger) (*pipeline, error) {
 	p := &pipeline{}
 	sites := make([]route.Site, 0, len(cfg.Sites))
 	for i := range cfg.Sites {
 		s := &cfg.Sites[i]
-		rs, pool, err := buildSite(s, store, logger)
+		rs, pool, err := buildSite(s, cfg.Shield.Mode, store, def, logger)
 		if err != nil {
 			p.close()
 			return nil, err
@@ -50,16 +58,24 @@ func buildPipeline(cfg *config.Config, store *cache.Store, own http.Handler, log
 		return nil, fmt.Errorf("build router: %w", err)
 	}
 	p.router = rt
-	var next http.Handler = rt
-	if own != nil {
-		next = ownPages(own, rt)
-	}
-	p.handler = &guard.Hygiene{Next: next}
+	p.resolver = identity.NewResolver(trustedProxies(cfg))
+	p.handler = p.front(own)
 	return p, nil
 }
 
-// buildSite wires one site: its origin pool behind its cache stage.
-func buildSite(s *config.Site, store *cache.Store, logger *slog.Logger) (route.Site, *origin.Pool, error) {
+// front is the part of the way shared by every site: hygiene, identity,
+// the edge's own pages, then routing.
+func (p *pipeline) front(own http.Handler) http.Handler {
+	var next http.Handler = p.router
+	if own != nil {
+		next = ownPages(own, next)
+	}
+	return &guard.Hygiene{Next: &identity.Stage{Resolver: p.resolver, Next: next}}
+}
+
+// buildSite wires one site: the shield's stages, its cache stage, its
+// origin pool.
+func buildSite(s *config.Site, mode string, store *cache.Store, def *defences, logger *slog.Logger) (route.Site, *origin.Pool, error) {
 	log := logger.With("site", s.Name)
 	pool, err := origin.NewPool(s.Name, s.Origins, s.Upstream, log)
 	if err != nil {
@@ -71,7 +87,8 @@ func buildSite(s *config.Site, store *cache.Store, logger *slog.Logger) (route.S
 		return route.Site{}, nil, fmt.Errorf("site %s: %w", s.Name, err)
 	}
 	h := cache.NewHandler(store, s.Name, s.Policies(), pool, s.Upstream.FetchTimeout, log)
-	return route.Site{Name: s.Name, Hosts: s.Hosts, Rules: rules, Next: h}, pool, nil
+	next := def.siteStages(mode, h)
+	return route.Site{Name: s.Name, Hosts: s.Hosts, Rules: rules, Next: next}, pool, nil
 }
 
 func routeRules(rs []config.Route) ([]route.Rule, error) {
@@ -89,9 +106,10 @@ func routeRules(rs []config.Route) ([]route.Rule, error) {
 }
 
 // ownPages sends /_rempart/ to the edge's own handler, everything else on.
+// The challenge's paths go on too: the site's challenge stage answers them.
 func ownPages(own, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(r.URL.Path) >= len(ownPrefix) && r.URL.Path[:len(ownPrefix)] == ownPrefix {
+		if strings.HasPrefix(r.URL.Path, ownPrefix) && !strings.HasPrefix(r.URL.Path, challenge.Prefix) {
 			own.ServeHTTP(w, r)
 			return
 		}

@@ -176,13 +176,11 @@ func checkOnePerSegment(t *testing.T, hits map[string]int) {
 
 type crowdStats struct{ segments, errors atomic.Int64 }
 
-// crowd runs n viewers for d: each reloads the playlist about once per
-// second and fetches the segments it has not fetched yet; a third of them
-// add random query strings, as cache-busting clients would.
+// crowd runs n viewers for d, each from its own address like real
+// viewers: each reloads the playlist about once per second and fetches the
+// segments it has not fetched yet; a third of them add random query
+// strings, as cache-busting clients would.
 func crowd(t *testing.T, playlist string, n int, d time.Duration) *crowdStats {
-	tr := &http.Transport{MaxIdleConnsPerHost: n}
-	defer tr.CloseIdleConnections()
-	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	var st crowdStats
 	var wg sync.WaitGroup
 	stop := time.Now().Add(d)
@@ -190,6 +188,9 @@ func crowd(t *testing.T, playlist string, n int, d time.Duration) *crowdStats {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			tr := testkit.CrowdTransport(1)
+			defer tr.CloseIdleConnections()
+			c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 			viewer(c, playlist, i%3 == 0, stop, &st)
 		}()
 	}

@@ -6,10 +6,13 @@ package testkit
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os/exec"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -47,4 +50,24 @@ func RawStatus(t testing.TB, addr, req string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// crowdAddrs numbers the source addresses of every CrowdTransport, so that
+// two transports never share one.
+var crowdAddrs atomic.Uint32
+
+// CrowdTransport returns a transport whose every new connection comes from
+// its own loopback address (127.1.0.1, 127.1.0.2, ...: Linux routes all of
+// 127.0.0.0/8 to the loopback interface), so that a test crowd looks like
+// many people to per-address limits, as siege's clients do.
+func CrowdTransport(maxConns int) *http.Transport {
+	return &http.Transport{
+		MaxIdleConnsPerHost: maxConns,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			i := crowdAddrs.Add(1)
+			src := netip.AddrFrom4([4]byte{127, byte(1 + i>>16%254), byte(i >> 8), byte(i)})
+			d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 0))}
+			return d.DialContext(ctx, network, addr)
+		},
+	}
 }

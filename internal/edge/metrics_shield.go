@@ -1,0 +1,99 @@
+package edge
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rempart/rempart/internal/detect"
+	"github.com/rempart/rempart/internal/filter"
+)
+
+var (
+	descShieldAllowed = prometheus.NewDesc("rempart_shield_allowed_total",
+		"Requests the filter let through (allowlisted ones included).", nil, nil)
+	descShieldRefused = prometheus.NewDesc("rempart_shield_refused_total",
+		"Requests the filter refused, by reason (blocked, throttled, shed, rate_limited).", []string{"reason"}, nil)
+	descShieldShadowed = prometheus.NewDesc("rempart_shield_shadowed_total",
+		"In shadow mode, requests that would have been refused, by reason (they passed).", []string{"reason"}, nil)
+	descConns = prometheus.NewDesc("rempart_connections_total",
+		"Connections on the public listener: accepted, refused by the per-address or total cap, "+
+			"refused for a bad PROXY header, cut for reading slower than the minimum rate.", []string{"event"}, nil)
+	descConnsOpen   = prometheus.NewDesc("rempart_connections_open", "Connections open on the public listener.", nil, nil)
+	descMitigations = prometheus.NewDesc("rempart_mitigations_active",
+		"Mitigations in force, by kind (block_prefix, throttle_fingerprint, strip_params, shed_route, attack_mode).", []string{"kind"}, nil)
+	descChallenge = prometheus.NewDesc("rempart_challenge_total",
+		"Proof-of-work challenge events: issued, solved, failed, replayed, refused (403 to non-documents), "+
+			"passed_clearance, passed_token.", []string{"event"}, nil)
+	descChallengeDifficulty = prometheus.NewDesc("rempart_challenge_difficulty_bits", "Difficulty asked of new challenges now.", nil, nil)
+	descVerdict             = prometheus.NewDesc("rempart_detect_verdict",
+		"1 for the detector's current verdict (normal, flash_crowd, attack, origin_failure, saturation).", []string{"verdict"}, nil)
+	descDetect = prometheus.NewDesc("rempart_detect_mitigations_total",
+		"Detector decisions: applied, renewed, lifted, vetoed (false-positive budget, per second), failed.", []string{"decision"}, nil)
+	descEvidence = prometheus.NewDesc("rempart_evidence_total",
+		"Evidence log: sampled, dropped_cap, dropped_full, written, lost, write_errors, pruned.", []string{"event"}, nil)
+)
+
+var verdicts = []detect.Verdict{detect.Normal, detect.FlashCrowd, detect.UnderAttack, detect.OriginFailure, detect.Saturation}
+
+func describeShield(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descShieldAllowed, descShieldRefused, descShieldShadowed, descConns,
+		descConnsOpen, descMitigations, descChallenge, descChallengeDifficulty, descVerdict, descDetect, descEvidence} {
+		ch <- d
+	}
+}
+
+func collectShield(ch chan<- prometheus.Metric, e *Edge) {
+	d := e.def
+	fs := d.shield.Stats()
+	ch <- counter(descShieldAllowed, float64(fs.Allowed.Load()))
+	for r := filter.ReasonNone + 1; r < filter.NumReasons; r++ {
+		ch <- counter(descShieldRefused, float64(fs.Refused[r].Load()), r.String())
+		ch <- counter(descShieldShadowed, float64(fs.Shadowed[r].Load()), r.String())
+	}
+	cs := &d.conns
+	for ev, v := range map[string]int64{"accepted": cs.Accepted.Load(), "refused_per_ip": cs.RefusedPerIP.Load(),
+		"refused_total": cs.RefusedTotal.Load(), "refused_proxy_header": cs.ProxyRefused.Load(), "cut_slow_read": cs.SlowReadCut.Load()} {
+		ch <- counter(descConns, float64(v), ev)
+	}
+	ch <- gauge(descConnsOpen, float64(cs.Open.Load()))
+	kinds := map[string]int{}
+	for _, m := range d.shield.Active(e.now()) {
+		kinds[string(m.Kind)]++
+	}
+	for k, n := range kinds {
+		ch <- gauge(descMitigations, float64(n), k)
+	}
+	collectChallenge(ch, d)
+	collectDetect(ch, d)
+}
+
+func collectChallenge(ch chan<- prometheus.Metric, d *defences) {
+	s := d.challenger.Stats()
+	for ev, v := range map[string]uint64{"issued": s.Issued.Load(), "solved": s.Solved.Load(), "failed": s.Failed.Load(),
+		"replayed": s.Replayed.Load(), "refused": s.Refused.Load(), "passed_clearance": s.PassedClearance.Load(),
+		"passed_token": s.PassedToken.Load()} {
+		ch <- counter(descChallenge, float64(v), ev)
+	}
+	ch <- gauge(descChallengeDifficulty, float64(s.Difficulty.Load()))
+}
+
+func collectDetect(ch chan<- prometheus.Metric, d *defences) {
+	if d.evidence != nil {
+		s := d.evidence.Stats()
+		for ev, v := range map[string]uint64{"sampled": s.Sampled, "dropped_cap": s.DroppedCap, "dropped_full": s.DroppedFull,
+			"written": s.Written, "lost": s.Lost, "write_errors": s.WriteErrors, "pruned": s.Pruned} {
+			ch <- counter(descEvidence, float64(v), ev)
+		}
+	}
+	if d.detector == nil {
+		return
+	}
+	cur := d.detector.Status().Verdict
+	for _, v := range verdicts {
+		ch <- gauge(descVerdict, boolFloat(v == cur), string(v))
+	}
+	s := d.detector.Stats()
+	for dec, v := range map[string]uint64{"applied": s.Applied.Load(), "renewed": s.Renewed.Load(), "lifted": s.Lifted.Load(),
+		"vetoed": s.Vetoed.Load(), "failed": s.Failed.Load()} {
+		ch <- counter(descDetect, float64(v), dec)
+	}
+}

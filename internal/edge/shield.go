@@ -1,0 +1,136 @@
+package edge
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/detect"
+	"github.com/rempart/rempart/internal/evidence"
+	"github.com/rempart/rempart/internal/filter"
+	"github.com/rempart/rempart/internal/filter/challenge"
+	"github.com/rempart/rempart/internal/guard"
+	"github.com/rempart/rempart/internal/telemetry"
+)
+
+// defences is the shield's long-lived state. Unlike a pipeline it survives
+// reloads: blocks, limiter buckets, mitigations, clearance keys and the
+// evidence chain must not vanish on SIGHUP.
+type defences struct {
+	logger     *slog.Logger
+	now        func() time.Time
+	shield     *filter.Shield
+	challenger *challenge.Challenger
+	detector   *detect.Detector // nil when the detector is off
+	evidence   *evidence.Log    // nil without shield.evidence.dir
+	conns      guard.ConnStats
+	consumers  []telemetry.Consumer
+}
+
+func newDefences(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*defences, error) {
+	s := &cfg.Shield
+	d := &defences{logger: logger, now: now}
+	var err error
+	if d.shield, err = filter.New(*s, logger.With("stage", "filter"), now); err != nil {
+		return nil, fmt.Errorf("build shield: %w", err)
+	}
+	if d.challenger, err = challenge.New(s.Challenge, logger.With("stage", "challenge"), now); err != nil {
+		return nil, fmt.Errorf("build challenge: %w", err)
+	}
+	if s.Mode != "off" && (s.Detect.Enabled == nil || *s.Detect.Enabled) {
+		d.detector = detect.New(s.Detect, d.shield, logger.With("component", "detect"), now)
+		d.consumers = append(d.consumers, d.detector)
+	}
+	if s.Evidence.Dir != "" {
+		if d.evidence, err = evidence.Open(s.Evidence, logger.With("component", "evidence"), now); err != nil {
+			return nil, fmt.Errorf("open evidence log: %w", err)
+		}
+		d.consumers = append(d.consumers, d.evidence)
+	}
+	return d, nil
+}
+
+// siteStages puts the shield in front of a site's cache stage: filter
+// (allow, block, mitigations, rate limits), then the challenge of attack
+// mode. With shield.mode off the site goes straight to its cache.
+func (d *defences) siteStages(mode string, next http.Handler) http.Handler {
+	if mode == "off" {
+		return next
+	}
+	ch := &challenge.Stage{C: d.challenger, Active: d.shield.AttackMode, Next: next}
+	return &filter.Stage{Shield: d.shield, Next: ch}
+}
+
+// observe hands a finished request to the detector and the evidence log.
+func (d *defences) observe(rec *telemetry.Record, r *http.Request, now time.Time) {
+	for _, c := range d.consumers {
+		c.Observe(rec, r, now)
+	}
+}
+
+// run starts the shield's side loops in g: the detector, the evidence
+// writer, and a once-a-second housekeeping tick. All stop with ctx.
+func (d *defences) run(ctx context.Context, start func(func() error)) {
+	if d.detector != nil {
+		start(func() error { return d.detector.Run(ctx) })
+	}
+	if d.evidence != nil {
+		start(func() error { return d.evidence.Run(ctx) })
+	}
+	start(func() error { d.tick(ctx); return nil })
+}
+
+// tick sweeps expired blocks and passes the detector's verdict on: to the
+// evidence log (stamped on records) and to the challenge (difficulty).
+func (d *defences) tick(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.shield.Sweep(d.now())
+		if d.detector == nil {
+			continue
+		}
+		st := d.detector.Status()
+		if d.evidence != nil {
+			d.evidence.SetVerdict(string(st.Verdict))
+		}
+		d.challenger.SetPressure(pressure(st))
+	}
+}
+
+// pressure maps the detector's view to the challenge's difficulty: none in
+// calm, half-way under one attack, full under several at once.
+func pressure(st detect.Status) float64 {
+	return min(float64(len(st.Attacks))/2, 1)
+}
+
+// reload applies a new shield configuration; on error the running one stays.
+func (d *defences) reload(cfg *config.Config) error {
+	if err := d.shield.Reload(cfg.Shield); err != nil {
+		return fmt.Errorf("reload shield: %w", err)
+	}
+	if err := d.challenger.Reload(); err != nil {
+		return fmt.Errorf("reload challenge keys: %w", err)
+	}
+	return nil
+}
+
+// trustedProxies parses shield.trusted_proxies (validated by config).
+func trustedProxies(cfg *config.Config) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(cfg.Shield.TrustedProxies))
+	for _, s := range cfg.Shield.TrustedProxies {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
