@@ -53,7 +53,11 @@ type Pop struct {
 	// ByKind splits latency by object kind (segment, media_playlist...).
 	ByKind  map[string]Percentiles `json:"latency_by_kind_ms,omitempty"`
 	MaxConn int64                  `json:"max_connections,omitempty"` // attackers holding connections
-	Viewers *Viewers               `json:"viewers,omitempty"`         // viewer models only
+	// RefusedAfterS is the time from the population's first answer to its
+	// first refusal (403, 429 or 503): for an attacker, how long the target
+	// took to mitigate; absent when nothing was refused.
+	RefusedAfterS *float64 `json:"refused_after_s,omitempty"`
+	Viewers       *Viewers `json:"viewers,omitempty"` // viewer models only
 }
 
 // Percentiles of a latency distribution, in milliseconds.

@@ -26,6 +26,10 @@ func (r *Recorder) Pops(s *scenario.Scenario) []report.Pop {
 			MaxConn:  p.maxConns.Load(),
 		}
 		out[i].Latency, out[i].ByKind = p.latency()
+		if first, refused := p.firstReq.Load(), p.firstRefused.Load(); first > 0 && refused > 0 {
+			after := max(float64(refused-first)/1e9, 0)
+			out[i].RefusedAfterS = &after
+		}
 		if sp.Role == scenario.RoleViewer {
 			out[i].Viewers = p.viewerAccount()
 		}

@@ -54,7 +54,10 @@ type popRec struct {
 	status                              [maxStatus]atomic.Int64
 	states                              [sim.NumStates]atomic.Int64
 	conns, maxConns                     atomic.Int64
-	shards                              []shard
+	// firstReq and firstRefused are when the population's first answer
+	// and first refusal (403, 429, 503) came, unix nanoseconds; 0: none.
+	firstReq, firstRefused atomic.Int64
+	shards                 []shard
 
 	viewerMu sync.Mutex // guards viewers
 	viewers  viewerAgg
@@ -105,10 +108,11 @@ func micros(d time.Duration) int64 {
 
 // Request implements sim.Recorder. It allocates nothing once the
 // population's histogram for kind exists.
-func (r *Recorder) Request(pop int, kind sim.Kind, _ time.Time, latency time.Duration, status int, bytes int64, err error) {
+func (r *Recorder) Request(pop int, kind sim.Kind, intended time.Time, latency time.Duration, status int, bytes int64, err error) {
 	p := r.pops[pop]
 	p.requests.Add(1)
 	p.bytes.Add(bytes)
+	p.noteTimes(intended.Add(latency).UnixNano(), status)
 	if status == 0 && errors.Is(err, context.Canceled) {
 		// Cut short by the end of the run (or of the client's life), not
 		// refused by the target: not an error, and no latency to speak of.
@@ -257,3 +261,20 @@ func (r *Recorder) Snapshot() []report.PopSecond {
 }
 
 func ms(us int64) float64 { return float64(us) / 1000 }
+
+// noteTimes keeps when the population was first answered and first
+// refused: the target's time to mitigate, seen from the attacker.
+func (p *popRec) noteTimes(at int64, status int) {
+	if p.firstReq.Load() == 0 {
+		p.firstReq.CompareAndSwap(0, at)
+	}
+	if refusal(status) && p.firstRefused.Load() == 0 {
+		p.firstRefused.CompareAndSwap(0, at)
+	}
+}
+
+// refusal reports whether status is a defence's answer: forbidden, too
+// many requests, or shed.
+func refusal(status int) bool {
+	return status == 403 || status == 429 || status == 503
+}

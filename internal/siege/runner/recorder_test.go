@@ -259,3 +259,23 @@ func TestProgressAndSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedAfter: the report says how long the target took to refuse a
+// population, from its first answer to its first 403, 429 or 503.
+func TestRefusedAfter(t *testing.T) {
+	rec := NewRecorder(2)
+	t0 := time.Unix(1000, 0)
+	rec.Request(0, sim.KindAttack, t0, time.Millisecond, 200, 10, nil)
+	rec.Request(0, sim.KindAttack, t0.Add(time.Second), time.Millisecond, 200, 10, nil)
+	rec.Request(0, sim.KindAttack, t0.Add(2500*time.Millisecond), time.Millisecond, 429, 10, nil)
+	rec.Request(0, sim.KindAttack, t0.Add(3*time.Second), time.Millisecond, 403, 10, nil)
+	rec.Request(1, sim.KindSegment, t0, time.Millisecond, 200, 10, nil)
+	s := &scenario.Scenario{Populations: []scenario.Population{{Name: "flood", Role: scenario.RoleAttacker}, {Name: "v", Role: scenario.RoleAttacker}}}
+	pops := rec.Pops(s)
+	if a := pops[0].RefusedAfterS; a == nil || *a < 2.49 || *a > 2.51 {
+		t.Fatalf("flood refused after %v, want 2.5 s", a)
+	}
+	if pops[1].RefusedAfterS != nil {
+		t.Fatalf("a population never refused has refused_after_s %v", *pops[1].RefusedAfterS)
+	}
+}

@@ -33,6 +33,11 @@ func WriteSummary(w io.Writer, rep *report.Report) error {
 				v.StartupMs.P50, v.StartupMs.P95, v.StartupMs.P99, v.QueuedMs.P95, v.Stalls, v.StallSeconds)
 		}
 	}
+	for _, p := range rep.Pops {
+		if p.RefusedAfterS != nil {
+			fmt.Fprintf(w, "%s: first refused (403/429/503) %.1f s after its first answer\n", p.Name, *p.RefusedAfterS)
+		}
+	}
 	if o := rep.Origin; o != nil {
 		fmt.Fprintf(w, "origin: %.0f requests (%.0f for segments), %d segment responses to viewers, %.2f origin requests per distinct segment\n",
 			o.Requests, o.SegmentRequests, o.SegmentsServed, o.RequestsPerSegment)
