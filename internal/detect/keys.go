@@ -8,11 +8,11 @@ import (
 )
 
 // Who a request came from and what it asked for, reduced to hashes. The
-// record does not carry the identity stage's prefix and fingerprint yet, so
-// the detector derives them here: prefixes as the rate limiter aggregates
-// them (IPv4 /24, IPv6 /64) and a fingerprint from the User-Agent and the
-// set of header names. When telemetry.Record carries Prefix and
-// Fingerprint, keysOf is the one place to change.
+// identity stage's prefix and fingerprint are used when the record carries
+// them (sample.fill), so that mitigations name what the filter matches;
+// requests that did not pass that stage get the same aggregation here
+// (IPv4 /24, IPv6 /64) and a fingerprint from the User-Agent and the set of
+// header names.
 
 var seed = maphash.MakeSeed()
 

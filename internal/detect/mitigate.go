@@ -21,8 +21,10 @@ const (
 	shedFloor      = 50   // the least rate shed_route lets through
 	blockPlayerMax = 0.1  // a prefix is blocked whole only under this share of media requests
 	botnetPfxRate  = 50   // a prefix this busy and not player-like is blocked in a botnet
-	minThrottle    = 0.1  // the lowest per-address rate of throttle_fingerprint
-	sourceName     = "detector"
+	// minAggregateThrottle is the lowest rate a botnet's fingerprint keeps
+	// as a whole.
+	minAggregateThrottle = 5.0
+	sourceName           = "detector"
 )
 
 // proposal is a mitigation the rules want, before the budget is checked.
@@ -173,12 +175,14 @@ func (d *Detector) planShed(s *second, fd *finding) proposal {
 // turns attack mode on instead.
 func (d *Detector) planBotnet(s *second, fd *finding, out []proposal) []proposal {
 	e := fd.fp
-	perSource := fd.rate / max(hllCount(e.srcs[:]), 1)
 	share := d.share(s, fingerKey(e.key))
+	// Each bot stays under any per-address rate, so the whole fingerprint
+	// shares one bucket: a tenth of what it sends now. The budget below
+	// vetoes this when viewers share the fingerprint.
 	out = append(out, proposal{class: Botnet, share: share, m: mitigation.Mitigation{
 		ID:   fmt.Sprintf("detect/throttle_fingerprint/%016x", e.key),
-		Kind: mitigation.ThrottleFingerprint, Fingerprint: e.key, Rate: max(minThrottle, perSource/4),
-		Reason: "botnet: " + fd.reason}})
+		Kind: mitigation.ThrottleFingerprint, Fingerprint: e.key, Aggregate: true,
+		Rate: max(minAggregateThrottle, fd.rate/10), Reason: "botnet: " + fd.reason}})
 	if share <= d.cfg.FalsePositiveBudget {
 		return out
 	}

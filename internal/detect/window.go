@@ -43,10 +43,18 @@ func (s *sample) fill(rec *telemetry.Record, r *http.Request, now time.Time) {
 	s.src = rec.Client.Unmap()
 	if s.src.IsValid() {
 		s.srcH = sourceKey(s.src)
-		s.pfx = prefixOf(s.src)
+		s.pfx = rec.Prefix
+		if !s.pfx.IsValid() {
+			s.pfx = prefixOf(s.src)
+		}
 		s.pfxH = prefixKey(s.pfx)
 	}
+	// The identity stage's fingerprint, when it ran: mitigations name it,
+	// so it must be the one the filter matches.
 	s.fpH, s.ua = fingerprintOf(r)
+	if rec.Fingerprint != 0 {
+		s.fpH = rec.Fingerprint
+	}
 	s.class, s.outcome, s.status = rec.Class, rec.Outcome, rec.Status
 	if s.class >= telemetry.NumClasses {
 		s.class = telemetry.ClassUnknown

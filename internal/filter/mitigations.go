@@ -90,6 +90,9 @@ func (ms *mitSet) throttled(addr netip.Addr, fp uint64, now int64) Verdict {
 		return Verdict{}
 	}
 	rate, burst := a.limits()
+	if a.m.Aggregate {
+		addr = netip.IPv6Unspecified() // one bucket for every address
+	}
 	k := addrKey(addr)
 	k.fp = fp
 	if wait := ms.keys.take(k, now, rate, burst); wait > 0 {

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -178,5 +179,27 @@ func TestTooManyMitigations(t *testing.T) {
 	clk.Add(2 * time.Minute) // all expired: room again
 	if _, err := s.Apply(mitigation.Mitigation{ID: "one more", Kind: mitigation.AttackMode, Reason: "r"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAggregateThrottle: a botnet's fingerprint throttled as a whole, one
+// bucket for every address, so bots each under any per-address rate are
+// still held to the total.
+func TestAggregateThrottle(t *testing.T) {
+	s, clk := newShield(t, config.Shield{})
+	if _, err := s.Apply(mitigation.Mitigation{ID: "bn", Kind: mitigation.ThrottleFingerprint, Fingerprint: 42,
+		Aggregate: true, Rate: 1, Reason: "botnet", Until: clk.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	refused := 0
+	for i := range 50 {
+		rec, r := request(fmt.Sprintf("198.51.%d.%d", 100+i/200, 1+i%200), telemetry.ClassMaster, "/live/master.m3u8")
+		rec.Fingerprint = 42
+		if s.Decide(rec, r, clk.Now()).Reason == ReasonThrottled {
+			refused++
+		}
+	}
+	if refused < 45 {
+		t.Fatalf("%d of 50 bots (one request each) throttled, want all but the burst", refused)
 	}
 }

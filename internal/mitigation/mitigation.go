@@ -17,7 +17,9 @@ const (
 	// BlockPrefix refuses every request from Prefix (403).
 	BlockPrefix Kind = "block_prefix"
 	// ThrottleFingerprint limits requests carrying Fingerprint to Rate per
-	// second per client address.
+	// second per client address, or, with Aggregate, per second for all
+	// addresses together (a low-and-slow botnet keeps every bot under any
+	// per-address rate).
 	ThrottleFingerprint Kind = "throttle_fingerprint"
 	// StripParams drops every query parameter of Class from cache keys and
 	// origin requests (cache-busting defence).
@@ -39,12 +41,13 @@ type Mitigation struct {
 	Class       string       `json:"class,omitempty"`
 	Path        string       `json:"path,omitempty"`
 	Rate        float64      `json:"rate,omitempty"`
-	Reason      string       `json:"reason"`           // human-readable: the verdict and the features behind it
-	Source      string       `json:"source"`           // "detector", "operator", "file"
-	Since       time.Time    `json:"since"`            // first applied
-	Until       time.Time    `json:"until"`            // expires unless renewed
-	Hits        uint64       `json:"hits,omitempty"`   // requests it refused or changed so far
-	Shadow      bool         `json:"shadow,omitempty"` // decided but not enforced (shield mode shadow)
+	Aggregate   bool         `json:"aggregate,omitempty"` // Rate is shared by all addresses, not per address
+	Reason      string       `json:"reason"`              // human-readable: the verdict and the features behind it
+	Source      string       `json:"source"`              // "detector", "operator", "file"
+	Since       time.Time    `json:"since"`               // first applied
+	Until       time.Time    `json:"until"`               // expires unless renewed
+	Hits        uint64       `json:"hits,omitempty"`      // requests it refused or changed so far
+	Shadow      bool         `json:"shadow,omitempty"`    // decided but not enforced (shield mode shadow)
 }
 
 // Actuator applies and lifts mitigations. Apply clamps what it cannot do

@@ -109,6 +109,12 @@ func popMetric(p *report.Pop, field string) (float64, bool) {
 			return 0, false
 		}
 		return p.Viewers.StallFreeRatio, true
+	case "refused_after_s":
+		// Never refused: not measured, so "<= 5" fails as it should.
+		if p.RefusedAfterS == nil {
+			return 0, false
+		}
+		return *p.RefusedAfterS, true
 	}
 	if code, ok := strings.CutPrefix(field, "status_"); ok {
 		return float64(p.Status[code]), true

@@ -29,7 +29,7 @@ var runMetrics = []string{
 
 // popFields are the fields of "<population>.<field>" metrics, besides
 // status_<code>.
-var popFields = []string{"requests", "errors", "error_ratio", "p99_ms", "stall_free_ratio", "clients"}
+var popFields = []string{"requests", "errors", "error_ratio", "p99_ms", "stall_free_ratio", "clients", "refused_after_s"}
 
 var ops = []string{">=", "<=", "==", ">", "<"} // two-character operators first
 
