@@ -15,12 +15,11 @@ const (
 	// matching, when the TTL is longer: ten seconds of calm is enough to
 	// say an attack stopped, and lifting sooner gives back the edge to
 	// viewers sooner. A returning attack is confirmed again in 2 s.
-	liftAfter      = 10 * time.Second
-	maxBlocks      = 256  // block mitigations proposed per second
-	maxActive      = 1024 // detector mitigations active at once
-	shedFloor      = 50   // the least rate shed_route lets through
-	blockPlayerMax = 0.1  // a prefix is blocked whole only under this share of media requests
-	botnetPfxRate  = 50   // a prefix this busy and not player-like is blocked in a botnet
+	liftAfter     = 10 * time.Second
+	maxBlocks     = 256  // block mitigations proposed per second
+	maxActive     = 1024 // detector mitigations active at once
+	shedFloor     = 50   // the least rate shed_route lets through
+	botnetPfxRate = 50   // a prefix this busy and not player-like is blocked in a botnet
 	// minAggregateThrottle is the lowest rate a botnet's fingerprint keeps
 	// as a whole.
 	minAggregateThrottle = 5.0
@@ -83,7 +82,11 @@ func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []propo
 		srcs := groups[key]
 		pe := s.pfxs[s.pfxIdx[key]]
 		share := d.share(s, key)
-		whole := float64(pe.player) < blockPlayerMax*float64(pe.n)
+		// A whole prefix only when nothing in it plays: one viewer among
+		// attackers keeps the prefix open, and only the heavy sources are
+		// blocked (each block is under the budget, but many blocks of
+		// prefixes each holding a few viewers would add up).
+		whole := pe.player == 0
 		if whole {
 			// Proposed even over the budget, so that the veto is counted
 			// and shown; the sources alone are blocked instead.
@@ -190,7 +193,7 @@ func (d *Detector) planBotnet(s *second, fd *finding, out []proposal) []proposal
 		if s.rate(uint64(pe.n)) < botnetPfxRate {
 			break
 		}
-		if float64(pe.player) < blockPlayerMax*float64(pe.n) {
+		if pe.player == 0 { // as in planBlocks: never a prefix where someone plays
 			out = append(out, blockPrefix(pe.pfx, d.share(s, pe.key), Botnet, fmt.Sprintf(
 				"botnet: %.0f req/s, %.0f%% media, while the botnet's fingerprint is shared with viewers",
 				s.rate(uint64(pe.n)), 100*float64(pe.player)/float64(pe.n))))

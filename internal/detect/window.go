@@ -67,7 +67,10 @@ func (s *sample) fill(rec *telemetry.Record, r *http.Request, now time.Time) {
 	}
 	s.guard = s.outcome == telemetry.OutcomeRefused && rec.Stage == "guard"
 	ok := s.status < 400 && s.outcome != telemetry.OutcomeRefused && s.outcome != telemetry.OutcomeError
-	s.player = ok && (s.class == telemetry.ClassMedia || s.class == telemetry.ClassSegment)
+	// Live playback and on-demand listening are what people do; floods
+	// ask for the same master playlist, API or random paths.
+	s.player = ok && (s.class == telemetry.ClassMedia || s.class == telemetry.ClassSegment ||
+		s.class == telemetry.ClassOnDemand)
 	s.expense = s.class == telemetry.ClassAPI || s.outcome == telemetry.OutcomePass
 	if r != nil && r.URL != nil {
 		s.path = r.URL.Path
