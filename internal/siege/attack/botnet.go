@@ -114,7 +114,10 @@ func (b *bot) do(ctx context.Context) (response, error) {
 		b.close()
 		return response{}, err
 	}
-	stop := context.AfterFunc(ctx, func() { b.raw.Close() })
+	// The callback may run after close has dropped b.raw: it closes its
+	// own copy of the connection.
+	raw := b.raw
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer stop()
 	if _, err := b.conn.Write(b.buf); err != nil {
 		b.close()
