@@ -146,7 +146,7 @@ func TestThirdPartyLiveStream(t *testing.T) {
 		t.Errorf("ffmpeg playing through the edge: %v\n%s", player.err, player.out)
 	}
 	if stats.errors.Load() > 0 || stats.segments.Load() == 0 {
-		t.Errorf("viewers: %d segments, %d errors", stats.segments.Load(), stats.errors.Load())
+		t.Errorf("viewers: %d segments, %d errors, first: %q", stats.segments.Load(), stats.errors.Load(), stats.first)
 	}
 	checkOnePerSegment(t, originHits())
 }
@@ -174,7 +174,19 @@ func checkOnePerSegment(t *testing.T, hits map[string]int) {
 	t.Logf("origin: %d distinct segments (1 request each), %d playlist requests", segs, playlists)
 }
 
-type crowdStats struct{ segments, errors atomic.Int64 }
+type crowdStats struct {
+	segments, errors atomic.Int64
+	mu               sync.Mutex // guards first
+	first            []string   // the first few errors, to tell what failed
+}
+
+func (st *crowdStats) fail(err error) {
+	if st.errors.Add(1) <= 5 {
+		st.mu.Lock()
+		st.first = append(st.first, err.Error())
+		st.mu.Unlock()
+	}
+}
 
 // crowd runs n viewers for d, each from its own address like real
 // viewers: each reloads the playlist about once per second and fetches the
@@ -205,7 +217,7 @@ func viewer(c *http.Client, playlist string, bust bool, stop time.Time, st *crow
 	for time.Now().Before(stop) {
 		body, err := fetchBody(c, playlist)
 		if err != nil {
-			st.errors.Add(1)
+			st.fail(err)
 		}
 		for _, l := range strings.Split(body, "\n") {
 			if !strings.HasSuffix(l, ".ts") || seen[l] {
@@ -217,7 +229,7 @@ func viewer(c *http.Client, playlist string, bust bool, stop time.Time, st *crow
 				u += fmt.Sprintf("?cb=%d", rand.Int64())
 			}
 			if _, err := fetchBody(c, u); err != nil {
-				st.errors.Add(1)
+				st.fail(err)
 			} else {
 				st.segments.Add(1)
 			}
