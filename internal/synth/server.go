@@ -53,6 +53,7 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("/api/login", s.serveLogin)
 	s.mux.HandleFunc("/api/search", s.serveSearch)
 	s.mux.HandleFunc("/healthz", s.serveHealth)
+	s.mux.Handle(MetricsPath, newMetricsHandler(&s.stats))
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }
