@@ -99,7 +99,6 @@ func DefaultRates() []RateLimit {
 		{Key: "ip", Class: "ondemand", Rate: 50, Burst: 100},
 		{Key: "ip", Class: "api", Rate: 20, Burst: 40},
 		{Key: "ip", Paths: []string{"/api/login", "/api/search"}, Rate: 2, Burst: 5},
-		{Key: "prefix", Rate: 2000, Burst: 4000},
 	}
 }
 

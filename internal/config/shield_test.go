@@ -56,7 +56,6 @@ func TestDefaultRates(t *testing.T) {
 		{Key: "ip", Class: "ondemand", Rate: 50, Burst: 100},
 		{Key: "ip", Class: "api", Rate: 20, Burst: 40},
 		{Key: "ip", Paths: []string{"/api/login", "/api/search"}, Rate: 2, Burst: 5},
-		{Key: "prefix", Rate: 2000, Burst: 4000},
 	}
 	got := DefaultRates()
 	if !reflect.DeepEqual(got, want) {
