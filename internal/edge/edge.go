@@ -94,6 +94,7 @@ func New(cfg *config.Config, opts Options) (*Edge, error) {
 		store.Close()
 		return nil, err
 	}
+	e.def.watching = e.stats.Viewers.Recent
 	p, err := buildPipeline(cfg, store, e.def, nil, e.logger)
 	if err != nil {
 		store.Close()

@@ -29,6 +29,10 @@ type defences struct {
 	evidence   *evidence.Log    // nil without shield.evidence.dir
 	conns      guard.ConnStats
 	consumers  []telemetry.Consumer
+	// watching reports whether a client was already watching: attack mode
+	// does not challenge it (until admission gives viewers real sessions,
+	// the edge's viewer table is what it knows of them).
+	watching func(client netip.Addr, now time.Time) bool
 }
 
 func newDefences(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*defences, error) {
@@ -61,7 +65,8 @@ func (d *defences) siteStages(mode string, next http.Handler) http.Handler {
 	if mode == "off" {
 		return next
 	}
-	ch := &challenge.Stage{C: d.challenger, Active: d.shield.AttackMode, Next: next}
+	ch := &challenge.Stage{C: d.challenger, Active: d.shield.AttackMode, Next: next,
+		Exempt: func(client netip.Addr, _ *http.Request) bool { return d.watching(client, d.now()) }}
 	return &filter.Stage{Shield: d.shield, Next: ch}
 }
 

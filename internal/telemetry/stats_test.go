@@ -97,3 +97,13 @@ func BenchmarkObserve(b *testing.B) {
 		s.Observe(&r, now)
 	}
 }
+
+func TestViewersRecent(t *testing.T) {
+	v := NewViewers(100, 30*time.Second)
+	a, b := netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.3")
+	now := time.Unix(1000, 0)
+	v.Seen(a, now)
+	if !v.Recent(a, now.Add(29*time.Second)) || v.Recent(a, now.Add(31*time.Second)) || v.Recent(b, now) {
+		t.Fatal("Recent must hold for a viewer seen within the window only")
+	}
+}

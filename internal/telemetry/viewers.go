@@ -83,3 +83,13 @@ func (v *Viewers) sweepLocked(sh *viewerShard, sec int64) {
 		}
 	}
 }
+
+// Recent reports whether addr fetched live media within the window: a
+// viewer already watching, whom attack mode must not challenge.
+func (v *Viewers) Recent(addr netip.Addr, now time.Time) bool {
+	sh := &v.shards[v.shardOf(addr)]
+	sh.mu.Lock()
+	last, ok := sh.last[addr]
+	sh.mu.Unlock()
+	return ok && last >= now.Unix()-int64(v.window/time.Second)
+}

@@ -2,6 +2,7 @@ package challenge
 
 import (
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 
@@ -34,7 +35,7 @@ type Stage struct {
 	// Exempt, when set, lets through requests it returns true for without
 	// a challenge (a viewer session another stage already vouches for).
 	// Nil: none.
-	Exempt func(r *http.Request) bool
+	Exempt func(client netip.Addr, r *http.Request) bool
 }
 
 var _ http.Handler = (*Stage)(nil)
@@ -60,7 +61,7 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Next.ServeHTTP(w, r)
 		return
 	}
-	if s.Exempt != nil && s.Exempt(r) {
+	if s.Exempt != nil && s.Exempt(clientFromRecord(w), r) {
 		s.Next.ServeHTTP(w, r)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -181,7 +182,7 @@ func TestStageToken(t *testing.T) {
 	c := newChallenger(t, cfg, clk)
 	var exempt atomic.Int32
 	s := &Stage{C: c, Active: func() bool { return true }, Next: origin,
-		Exempt: func(r *http.Request) bool { exempt.Add(1); return r.URL.Path == "/health" }}
+		Exempt: func(_ netip.Addr, r *http.Request) bool { exempt.Add(1); return r.URL.Path == "/health" }}
 	tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, &tokenClaims{
 		RegisteredClaims: jwt.RegisteredClaims{Audience: jwt.ClaimStrings{TokenAudience}, ExpiresAt: jwt.NewNumericDate(clk.now().Add(time.Hour))},
 		Path:             "/api/",

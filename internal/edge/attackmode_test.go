@@ -1,0 +1,51 @@
+package edge
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/mitigation"
+)
+
+// TestAttackModeSparesViewers: when the detector turns attack mode on, a
+// viewer already watching keeps getting segments, while a newcomer without
+// clearance is sent to the challenge (403 JSON for a player).
+func TestAttackModeSparesViewers(t *testing.T) {
+	o := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "segment")
+	}))
+	defer o.Close()
+	cfg, err := config.Quick("127.0.0.1:0", o.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.store.Close()
+	get := func(client string) int {
+		r := httptest.NewRequest("GET", "/live/a/1.ts", nil)
+		r.RemoteAddr = client + ":40000"
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		return w.Code
+	}
+	if code := get("127.0.0.2"); code != 200 {
+		t.Fatalf("viewer before attack mode: %d", code)
+	}
+	if _, err := e.def.shield.Apply(mitigation.Mitigation{ID: "am", Kind: mitigation.AttackMode, Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if code := get("127.0.0.2"); code != 200 {
+		t.Errorf("viewer already watching was challenged: %d", code)
+	}
+	if code := get("127.0.0.3"); code != 403 {
+		t.Errorf("newcomer in attack mode got %d, want 403 (challenge)", code)
+	}
+}
