@@ -243,7 +243,7 @@ func (e *Edge) listen(cfg *config.Config) error {
 	}
 	e.publicLn = e.guardListener(e.publicLn, cfg)
 	e.public = &http.Server{Handler: e.handler(cfg), ErrorLog: slog.NewLogLogger(e.logger.Handler(), slog.LevelDebug),
-		ConnContext: identity.ConnContext, ConnState: identity.ConnState}
+		ConnContext: connContext, ConnState: identity.ConnState}
 	guard.Apply(e.public, cfg.Limits)
 	if err := configureProtocols(e.public, cfg); err != nil {
 		e.publicLn.Close()
@@ -336,5 +336,12 @@ func (e *Edge) handler(cfg *config.Config) http.Handler {
 	if cfg.Shield.Mode == "off" {
 		return e
 	}
-	return guard.MinRate(e, int64(c.MinRate), c.MinRateWindow, &e.def.conns)
+	return guard.MinRate(guard.StreamRate(e, &e.def.conns), int64(c.MinRate), c.MinRateWindow, &e.def.conns)
+}
+
+// connContext gives each connection what identity (its peer, its TLS
+// fingerprint) and the stream-rate guard (its request budget) keep per
+// connection.
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	return guard.StreamConnContext(identity.ConnContext(ctx, c), c)
 }

@@ -16,7 +16,8 @@ var (
 		"In shadow mode, requests that would have been refused, by reason (they passed).", []string{"reason"}, nil)
 	descConns = prometheus.NewDesc("rempart_connections_total",
 		"Connections on the public listener: accepted, refused by the per-address or total cap, "+
-			"refused for a bad PROXY header, cut for reading slower than the minimum rate.", []string{"event"}, nil)
+			"refused for a bad PROXY header, cut for reading slower than the minimum rate, cut for opening "+
+			"requests or HTTP/2 streams faster than any player (rapid reset, stream floods).", []string{"event"}, nil)
 	descConnsOpen   = prometheus.NewDesc("rempart_connections_open", "Connections open on the public listener.", nil, nil)
 	descMitigations = prometheus.NewDesc("rempart_mitigations_active",
 		"Mitigations in force, by kind (block_prefix, throttle_fingerprint, strip_params, shed_route, attack_mode).", []string{"kind"}, nil)
@@ -51,7 +52,8 @@ func collectShield(ch chan<- prometheus.Metric, e *Edge) {
 	}
 	cs := &d.conns
 	for ev, v := range map[string]int64{"accepted": cs.Accepted.Load(), "refused_per_ip": cs.RefusedPerIP.Load(),
-		"refused_total": cs.RefusedTotal.Load(), "refused_proxy_header": cs.ProxyRefused.Load(), "cut_slow_read": cs.SlowReadCut.Load()} {
+		"refused_total": cs.RefusedTotal.Load(), "refused_proxy_header": cs.ProxyRefused.Load(), "cut_slow_read": cs.SlowReadCut.Load(),
+		"cut_request_flood": cs.StreamFloodCut.Load()} {
 		ch <- counter(descConns, float64(v), ev)
 	}
 	ch <- gauge(descConnsOpen, float64(cs.Open.Load()))

@@ -18,6 +18,9 @@ type ConnStats struct {
 	Open         atomic.Int64 // connections let through and not yet closed
 	SlowReadCut  atomic.Int64 // responses cut by MinRate
 	ProxyRefused atomic.Int64 // trusted connections closed for a bad or late PROXY header
+	// StreamFloodCut counts connections closed for opening requests (or
+	// HTTP/2 streams) faster than any player or page (StreamRate).
+	StreamFloodCut atomic.Int64
 }
 
 // LimitListener returns ln capped at perIP concurrent connections from one
