@@ -25,6 +25,9 @@
 #   SERVER_CPU=0 LOAD_CPU=1
 #   MAX_SECONDS      watchdog for the whole run (default 4 x DUR + 120 s)
 set -euo pipefail
+BENCH_TAG=bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."   # the repository root
 
@@ -51,7 +54,6 @@ CACHE_DIR=""          # nginx proxy_cache_path, on tmpfs
 declare -A R=()       # results: R[proxy|metric]=value
 declare -A NOTE=()    # results flagged as not trustworthy: NOTE[proxy|test]=why
 
-log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # --- lifecycle ---------------------------------------------------------------
@@ -80,14 +82,6 @@ cleanup() {
   exit "$rc"
 }
 
-# seconds turns a wrk duration (10, 10s, 2m) into whole seconds.
-seconds() {
-  case $1 in
-    *m) echo $(( ${1%m} * 60 )) ;;
-    *s) echo "${1%s}" ;;
-    *)  echo "$1" ;;
-  esac
-}
 
 # start_watchdog kills this script (and so runs cleanup) if the run overruns.
 start_watchdog() {
@@ -127,10 +121,6 @@ install_tools() {
     die "open files limit $(ulimit -n) too low for BURST_N=$BURST_N"
 }
 
-# port_free fails when something already listens on $HOST:$1.
-port_free() {
-  ! (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
-}
 
 check_ports() {
   local p
@@ -139,15 +129,6 @@ check_ports() {
   done
 }
 
-# wait_http waits up to 10 s for URL $1 to answer 200.
-wait_http() {
-  local i
-  for i in $(seq 100); do
-    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 build_burst() {
   go build -o "$TMP/burst" ./bench/burst || die "build bench/burst"
@@ -167,11 +148,22 @@ origin_count() {
 }
 
 # start_rempart starts the edge with its quick-start flags and prints its pid.
+# start_rempart runs rempart as a plain caching proxy, shield off: wrk's one
+# address at tens of thousands of requests/s is a flood to the shield, and
+# nginx here has no limits either. bench/siege-compare.sh measures the shield.
 start_rempart() {
   [ -x "$REMPART_BIN" ] || die "$REMPART_BIN not found: run make build (or PROXIES=nginx)"
+  cat >"$TMP/rempart.yaml" <<EOF
+listen: "$HOST:$REMPART_PORT"
+admin: {listen: "$HOST:$REMPART_ADMIN_PORT"}
+shield: {mode: "off"}
+sites:
+  - name: bench
+    hosts: ["*"]
+    origins: [{url: "http://$HOST:$ORIGIN_PORT"}]
+EOF
   GOMAXPROCS=1 taskset -c "$SERVER_CPU" "$REMPART_BIN" serve --log-level warn \
-    --listen "$HOST:$REMPART_PORT" --origin "http://$HOST:$ORIGIN_PORT" \
-    --admin "$HOST:$REMPART_ADMIN_PORT" >"$TMP/rempart.log" 2>&1 &
+    --config "$TMP/rempart.yaml" >"$TMP/rempart.log" 2>&1 &
   PIDS+=($!)
   SERVER_PID=$!
   wait_http "http://$HOST:$REMPART_ADMIN_PORT/readyz" || die "rempart did not start: $(tail -5 "$TMP/rempart.log")"
@@ -202,17 +194,6 @@ rempart_fetches() {
 
 # --- measurements ------------------------------------------------------------
 
-# server_ticks prints the CPU time (clock ticks, user + system) used so far by
-# the proxy under test and its children (nginx's worker, cache manager and
-# loader). Near 100% of a core during a run means the proxy, not wrk, was
-# the bottleneck.
-server_ticks() {
-  local p t=0
-  for p in "$SERVER_PID" $(pgrep -P "$SERVER_PID" || true); do
-    t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0) ))
-  done
-  echo "$t"
-}
 
 # alive fails the run when the proxy under test has exited (Ctrl-C reaches
 # the servers too: wrk handles SIGINT itself, so the shell goes on).

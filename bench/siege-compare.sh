@@ -35,6 +35,9 @@
 #   OUT_DIR=bench/out  (reports in $OUT_DIR/siege/, scoreboard $OUT_DIR/siege-scoreboard.md)
 #   MAX_SECONDS      watchdog (default: runs x (DUR + 45 s) + 120 s)
 set -euo pipefail
+BENCH_TAG=siege-compare
+# shellcheck source=bench/lib.sh
+source "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."   # the repository root
 
@@ -67,7 +70,6 @@ SERVER_PID=""
 BIN=""                # the rempart binary under test (in $TMP)
 declare -A NOTE=()    # NOTE[proxy|scenario]=what went wrong with the run
 
-log() { printf '[siege-compare] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # --- lifecycle ---------------------------------------------------------------
@@ -92,14 +94,6 @@ cleanup() {
   exit "$rc"
 }
 
-# seconds turns a duration (30, 30s, 2m) into whole seconds.
-seconds() {
-  case $1 in
-    *m) echo $(( ${1%m} * 60 )) ;;
-    *s) echo "${1%s}" ;;
-    *)  echo "$1" ;;
-  esac
-}
 
 # start_watchdog kills this script (and so runs cleanup) if the run overruns.
 start_watchdog() {
@@ -152,10 +146,6 @@ install_tools() {
   [ "$(ulimit -n)" -ge 16384 ] || die "open files limit $(ulimit -n) too low for conn-flood (want 16384)"
 }
 
-# port_free fails when something already listens on $HOST:$1.
-port_free() {
-  ! (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null
-}
 
 check_ports() {
   local p
@@ -164,15 +154,6 @@ check_ports() {
   done
 }
 
-# wait_http waits up to 10 s for URL $1 to answer 200.
-wait_http() {
-  local i
-  for i in $(seq 100); do
-    curl -fsS -o /dev/null --max-time 1 "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 # build compiles rempart (unless REMPART_BIN is given) and the scoreboard.
 build() {
@@ -256,15 +237,6 @@ start_proxy() {
   wait_http "$TARGET/live/master.m3u8" || die "$1 did not start: $(tail -5 "$LOGS/$1.log")"
 }
 
-# server_ticks prints the CPU time (clock ticks) used so far by the proxy
-# and its children (nginx's worker, varnishd's child).
-server_ticks() {
-  local p t=0
-  for p in "$SERVER_PID" $(pgrep -P "$SERVER_PID" || true); do
-    t=$(( t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0) ))
-  done
-  echo "$t"
-}
 
 # --- runs --------------------------------------------------------------------
 
