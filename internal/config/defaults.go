@@ -61,6 +61,8 @@ func (s *Shield) defaults() {
 	setDefault(&s.Conns.Total, 100000)
 	setDefault(&s.Conns.MinRate, 4<<10)
 	setDefault(&s.Conns.MinRateWindow, 10*time.Second)
+	setDefault(&s.Conns.RequestRate, 100)
+	setDefault(&s.Conns.RequestBurst, 400)
 	if s.Rates == nil { // nil: unset; an empty list means no rate limits
 		s.Rates = DefaultRates()
 	}

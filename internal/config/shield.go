@@ -67,6 +67,14 @@ type ConnLimits struct {
 	// MinRateWindow is how long a reader may stay under MinRate. Zero
 	// (unset): 10s; at most 10m.
 	MinRateWindow time.Duration `yaml:"min_rate_window"`
+	// RequestRate is the most requests (or HTTP/2 streams) per second one
+	// connection may open; a connection over it, past RequestBurst, is
+	// closed (stream floods, HTTP/2 rapid reset). A player asks about one
+	// object a second. Zero (unset): 100; at most 1000000.
+	RequestRate float64 `yaml:"request_rate"`
+	// RequestBurst is how many requests a connection may open at once
+	// before RequestRate applies. Zero (unset): 400; at most 1000000.
+	RequestBurst int `yaml:"request_burst"`
 }
 
 // RateLimit is one token bucket per key.

@@ -23,6 +23,8 @@ func TestShieldDefaults(t *testing.T) {
 		{"shield.conns.total", s.Conns.Total, 100000},
 		{"shield.conns.min_rate", s.Conns.MinRate, ByteSize(4 << 10)},
 		{"shield.conns.min_rate_window", s.Conns.MinRateWindow, 10 * time.Second},
+		{"shield.conns.request_rate", s.Conns.RequestRate, 100.0},
+		{"shield.conns.request_burst", s.Conns.RequestBurst, 400},
 		{"shield.rates", s.Rates, DefaultRates()},
 		{"shield.max_keys", s.MaxKeys, 200000},
 		{"shield.allow", s.Allow, []string(nil)},
@@ -203,6 +205,8 @@ func TestShieldValidateInvalid(t *testing.T) {
 		{"total huge", func(c *Config) { c.Shield.Conns.Total = 20000000 }, []string{"shield.conns.total: 20000000: want an integer from 1 to 10000000"}},
 		{"min rate negative", func(c *Config) { c.Shield.Conns.MinRate = -1 }, []string{"shield.conns.min_rate: -1B: want a size per second from 0B to 1GiB"}},
 		{"min rate window", func(c *Config) { c.Shield.Conns.MinRateWindow = -time.Second }, []string{"shield.conns.min_rate_window: -1s: want a duration above 0s"}},
+		{"request rate", func(c *Config) { c.Shield.Conns.RequestRate = -5 }, []string{"shield.conns.request_rate: -5: want requests per second above 0"}},
+		{"request burst", func(c *Config) { c.Shield.Conns.RequestBurst = 2000000 }, []string{"shield.conns.request_burst: 2000000"}},
 		{"rate key", rates(RateLimit{Key: "ip", Rate: 1}, RateLimit{Key: "ip", Rate: 1}, RateLimit{Key: "asn", Rate: 1}), []string{`shield.rates[2].key: "asn": want "ip", "prefix" or "fingerprint"`}},
 		{"rate key empty", rates(RateLimit{Rate: 1}), []string{`shield.rates[0].key: ""`}},
 		{"rate class", rates(RateLimit{Key: "ip", Class: "segments", Rate: 1}), []string{`shield.rates[0].class: "segments": want a class name, one of master_playlist`, `"*" for all`}},
@@ -252,7 +256,7 @@ func TestShieldParseErrors(t *testing.T) {
 		{"nan rate", "shield:\n  rates:\n    - {key: ip, rate: .nan}\n", []string{"line 3: shield.rates[0].rate: NaN: want requests per second"}},
 		{"nan budget", "shield: {detect: {false_positive_budget: .nan}}\n", []string{"line 1: shield.detect.false_positive_budget: NaN"}},
 		{"bad float", "shield: {evidence: {sample_rate: half}}\n", []string{`line 1: shield.evidence.sample_rate: "half": want a number`}},
-		{"unknown key", "shield: {conns: {per_host: 1}}\n", []string{`unknown key "per_host" in shield.conns (valid keys: per_ip, total, min_rate, min_rate_window)`}},
+		{"unknown key", "shield: {conns: {per_host: 1}}\n", []string{`unknown key "per_host" in shield.conns (valid keys: per_ip, total, min_rate, min_rate_window, request_rate, request_burst)`}},
 		{"bad cidr line", "shield:\n  allow:\n    - 192.0.2.0/24\n    - 300.1.1.1\n", []string{`line 4: shield.allow[1]: "300.1.1.1"`}},
 	}
 	for _, tt := range tests {

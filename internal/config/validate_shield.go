@@ -60,6 +60,10 @@ func (c *ConnLimits) validate(v *validator) {
 		v.bad("shield.conns.min_rate", c.MinRate, "a size per second from 0B to 1GiB")
 	}
 	v.duration("shield.conns.min_rate_window", c.MinRateWindow, 10*time.Minute)
+	if !(c.RequestRate > 0 && c.RequestRate <= 1e6) {
+		v.bad("shield.conns.request_rate", c.RequestRate, "requests per second above 0 and at most 1000000")
+	}
+	v.between("shield.conns.request_burst", c.RequestBurst, 1, 1000000)
 }
 
 func (r *RateLimit) validate(v *validator, key string) {

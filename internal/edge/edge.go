@@ -336,7 +336,8 @@ func (e *Edge) handler(cfg *config.Config) http.Handler {
 	if cfg.Shield.Mode == "off" {
 		return e
 	}
-	return guard.MinRate(guard.StreamRate(e, &e.def.conns), int64(c.MinRate), c.MinRateWindow, &e.def.conns)
+	return guard.MinRate(guard.StreamRate(e, c.RequestRate, c.RequestBurst, &e.def.conns),
+		int64(c.MinRate), c.MinRateWindow, &e.def.conns)
 }
 
 // connContext gives each connection what identity (its peer, its TLS

@@ -15,11 +15,8 @@ import (
 // thousands a second on one connection, and Go's server runs a handler for
 // every stream, reset or not. Such a connection is closed: the whole HTTP/2
 // connection dies with its TCP connection, and the attacker pays a new
-// handshake (and the connection caps) to come back.
-const (
-	connRate  = 100 // requests per second a connection may sustain
-	connBurst = 400 // and burst
-)
+// handshake (and the connection caps) to come back. The rate and burst are
+// shield.conns.request_rate and request_burst.
 
 type connBucketKey struct{}
 
@@ -36,19 +33,21 @@ type connBucket struct {
 // StreamConnContext is an http.Server ConnContext hook: it gives every
 // connection its request bucket.
 func StreamConnContext(ctx context.Context, c net.Conn) context.Context {
-	return context.WithValue(ctx, connBucketKey{}, &connBucket{conn: c, tokens: connBurst})
+	return context.WithValue(ctx, connBucketKey{}, &connBucket{conn: c})
 }
 
 // take spends one request; false when the connection is over its rate, in
 // which case it is closed, cutNow saying whether this call closed it.
-func (b *connBucket) take(now time.Time) (ok, cutNow bool) {
+func (b *connBucket) take(now time.Time, rate float64, burst int) (ok, cutNow bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.cut {
 		return false, false
 	}
-	if !b.last.IsZero() {
-		b.tokens = min(connBurst, b.tokens+now.Sub(b.last).Seconds()*connRate)
+	if b.last.IsZero() {
+		b.tokens = float64(burst) // a new connection starts with a full bucket
+	} else {
+		b.tokens = min(float64(burst), b.tokens+now.Sub(b.last).Seconds()*rate)
 	}
 	b.last = now
 	if b.tokens >= 1 {
@@ -60,17 +59,21 @@ func (b *connBucket) take(now time.Time) (ok, cutNow bool) {
 	return false, true
 }
 
-// StreamRate refuses requests of a connection over its request rate and
-// closes that connection, counting the cut in stats.StreamFloodCut. It
-// needs StreamConnContext as the server's ConnContext.
-func StreamRate(next http.Handler, stats *ConnStats) http.Handler {
+// StreamRate refuses requests of a connection over rate per second (past
+// burst) and closes that connection, counting the cut in
+// stats.StreamFloodCut. It needs StreamConnContext as the server's
+// ConnContext; rate or burst ≤ 0 disables it.
+func StreamRate(next http.Handler, rate float64, burst int, stats *ConnStats) http.Handler {
+	if rate <= 0 || burst <= 0 {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, ok := r.Context().Value(connBucketKey{}).(*connBucket)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if allowed, cutNow := b.take(time.Now()); !allowed {
+		if allowed, cutNow := b.take(time.Now(), rate, burst); !allowed {
 			if cutNow && stats != nil {
 				stats.StreamFloodCut.Add(1)
 			}

@@ -11,6 +11,8 @@ import (
 	"time"
 )
 
+const testBurst = 400
+
 // TestStreamRateCutsFloodingConnection: one keep-alive connection firing
 // requests back to back is closed after its burst; a connection at a
 // player's pace is never touched.
@@ -18,7 +20,7 @@ func TestStreamRateCutsFloodingConnection(t *testing.T) {
 	var stats ConnStats
 	srv := httptest.NewUnstartedServer(StreamRate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
-	}), &stats))
+	}), 100, testBurst, &stats))
 	srv.Config.ConnContext = StreamConnContext
 	srv.Start()
 	defer srv.Close()
@@ -45,9 +47,9 @@ func TestStreamRateCutsFloodingConnection(t *testing.T) {
 			served++
 		}
 	}
-	if served < connBurst-10 || served >= 2000 || stats.StreamFloodCut.Load() != 1 {
+	if served < testBurst-10 || served >= 2000 || stats.StreamFloodCut.Load() != 1 {
 		t.Fatalf("served %d of 2000 back-to-back requests, %d cuts; want about the burst (%d) and one cut",
-			served, stats.StreamFloodCut.Load(), connBurst)
+			served, stats.StreamFloodCut.Load(), testBurst)
 	}
 
 	// At a player's pace the connection lives on.
