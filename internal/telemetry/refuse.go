@@ -13,6 +13,24 @@ var (
 	noStore   = []string{"no-store"}
 )
 
+// retryAfterValues are the Retry-After values of the first hour, made once:
+// a refusal under a flood then sets the header without allocating. Clipped
+// so that appending to one copies.
+var retryAfterValues = func() [][]string {
+	t := make([][]string, 3601)
+	for i := range t {
+		t[i] = []string{strconv.Itoa(i)}
+	}
+	return t
+}()
+
+func retryAfterValue(secs int) []string {
+	if secs < len(retryAfterValues) {
+		return retryAfterValues[secs][:1:1]
+	}
+	return []string{strconv.Itoa(secs)}
+}
+
 // Refuse answers w at once with status and a short text body (a newline is
 // added), and records that stage refused the request for reason. It is the
 // one way stages say no: a tiny answer, no origin work, the cause kept for
@@ -26,7 +44,7 @@ func Refuse(w http.ResponseWriter, stage string, o Outcome, reason string, statu
 	h["X-Content-Type-Options"] = nosniff
 	h["Cache-Control"] = noStore
 	if retryAfter > 0 {
-		h["Retry-After"] = []string{strconv.Itoa(retryAfter)}
+		h["Retry-After"] = retryAfterValue(retryAfter)
 	}
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)

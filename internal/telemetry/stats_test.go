@@ -107,3 +107,18 @@ func TestViewersRecent(t *testing.T) {
 		t.Fatal("Recent must hold for a viewer seen within the window only")
 	}
 }
+
+// TestRefuseAllocatesNothing: refusing is the common path under a flood.
+func TestRefuseAllocatesNothing(t *testing.T) {
+	w := httptest.NewRecorder()
+	allocs := testing.AllocsPerRun(100, func() {
+		clear(w.Header())
+		Refuse(w, "filter", OutcomeRefused, "rate_limited", 429, "too many requests", 7)
+	})
+	if allocs > 0 {
+		t.Fatalf("Refuse allocates %.0f times per call", allocs)
+	}
+	if got := w.Header().Get("Retry-After"); got != "7" {
+		t.Fatalf("Retry-After = %q", got)
+	}
+}
