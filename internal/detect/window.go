@@ -182,11 +182,11 @@ func (e *fpEntry) add(s *sample) {
 
 // pathEntry is what a heavy path did this second.
 type pathEntry struct {
-	key                              uint64
-	path                             string
-	class                            telemetry.Class
-	n, expense, miss, withQuery, hit uint32
-	queries, srcs                    [1 << pathP]uint8 // of the requests with a query
+	key                         uint64
+	path                        string
+	class                       telemetry.Class
+	n, expense, miss, withQuery uint32
+	queries, srcs               [1 << pathP]uint8 // of the requests with a query
 }
 
 func (e *pathEntry) add(s *sample) {

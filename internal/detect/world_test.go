@@ -189,8 +189,6 @@ func (v *viewers) addr(i int) netip.Addr {
 	return addr(v.base, i)
 }
 
-func steady(n int) func(int) int { return func(int) int { return n } }
-
 // attacker sends rate requests a second from each source while on.
 type attacker struct {
 	sources []netip.Addr

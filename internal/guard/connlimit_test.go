@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -165,9 +164,8 @@ func TestLimitListenerSlotFreed(t *testing.T) {
 // fakeListener hands out connections from alternating addresses without
 // any socket, so that the benchmark measures the limiter alone.
 type fakeListener struct {
-	i      int
-	ip     [2]*net.TCPAddr
-	closed sync.Once
+	i  int
+	ip [2]*net.TCPAddr
 }
 
 func (f *fakeListener) Accept() (net.Conn, error) {

@@ -20,9 +20,6 @@ var ErrServerClosed = errors.New("server closed the connection")
 // errNoTarget is recorded when the run has no usable target URL.
 var errNoTarget = errors.New("attack: target URL must be http:// or https:// with a host")
 
-// aLongTimeAgo is a deadline in the past: setting it unblocks pending I/O.
-var aLongTimeAgo = time.Unix(1, 0)
-
 // target is where a population sends its traffic, resolved once from Env.
 type target struct {
 	addr   string      // host:port, used only when Env.Dial is nil
