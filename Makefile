@@ -23,9 +23,10 @@ $(HLSJS): web/package.json web/package-lock.json
 	mkdir -p web/static/vendor
 	cp web/node_modules/hls.js/dist/hls.min.js $@
 
-# Real players and servers the tests drive: ffmpeg/ffprobe, Debian's chromium.
+# Real players and servers the tests drive: ffmpeg/ffprobe, Debian's chromium,
+# python3 (a static HTTP server rempart did not write).
 tools-test:
-	scripts/apt-install.sh ffmpeg chromium
+	scripts/apt-install.sh ffmpeg chromium python3
 
 test: tools-test web
 	scripts/test.sh
