@@ -122,6 +122,9 @@ type Site struct {
 	// (master_playlist, media_playlist, segment, ondemand, api). Missing
 	// classes and missing fields take the defaults in ClassDefaults.
 	Classes map[string]ClassPolicy `yaml:"classes"`
+	// Admission caps the site's viewers and queues the rest
+	// (docs/admission.md). Default: off.
+	Admission Admission `yaml:"admission"`
 }
 
 // Origin is one origin server.
@@ -162,6 +165,9 @@ type Upstream struct {
 	// BreakerCooldown is how long an open breaker refuses before it lets one
 	// probe request through. Default 5s; at most 10m.
 	BreakerCooldown time.Duration `yaml:"breaker_cooldown"`
+	// Adaptive adjusts the concurrency toward the origins under
+	// MaxConcurrency from observed latency. Default: off.
+	Adaptive AdaptiveConcurrency `yaml:"adaptive"`
 }
 
 // Route maps matching requests to a class. All set matchers must match; at

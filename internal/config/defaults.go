@@ -48,6 +48,8 @@ func (s *Site) defaults() {
 	setDefaultPtr(&u.Retries, 1)
 	setDefault(&u.BreakerFailures, 5)
 	setDefault(&u.BreakerCooldown, 5*time.Second)
+	u.Adaptive.defaults()
+	s.Admission.defaults()
 	// Classes need no defaults here: Site.Policy resolves unset fields
 	// against ClassDefaults.
 }

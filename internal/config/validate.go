@@ -200,6 +200,7 @@ func (c *Config) validateSites(v *validator) {
 		s.Upstream.validate(v, key+".upstream")
 		s.validateRoutes(v, key)
 		s.validateClasses(v, key)
+		s.Admission.validate(v, key+".admission")
 	}
 }
 
@@ -261,6 +262,9 @@ func (u *Upstream) validate(v *validator, key string) {
 	}
 	v.between(key+".breaker_failures", u.BreakerFailures, 1, 1000)
 	v.duration(key+".breaker_cooldown", u.BreakerCooldown, 10*time.Minute)
+	if u.Adaptive.Enabled {
+		u.Adaptive.validate(v, key+".adaptive", u.MaxConcurrency)
+	}
 }
 
 func (s *Site) validateRoutes(v *validator, key string) {

@@ -25,6 +25,8 @@ func (e *Edge) adminHandler(cfg *config.Config) http.Handler {
 	// Blocks and mitigations: GET/POST/DELETE /api/blocks, /api/mitigations.
 	mux.Handle("/api/", e.def.shield.AdminHandler())
 	mux.HandleFunc("GET /api/detect", e.detectStatus)
+	// Admission: GET /api/admission, PUT /api/admission?site= (capacity).
+	mux.Handle("/api/admission", e.def.rooms.AdminHandler())
 	if cfg.Admin.Pprof == nil || *cfg.Admin.Pprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -102,6 +102,7 @@ func New(cfg *config.Config, opts Options) (*Edge, error) {
 	}
 	e.cfg.Store(cfg)
 	e.pipe.Store(p)
+	p.applyRooms(e.logger)
 	if opts.Panel {
 		// The panel reads the pipeline's pools, so it is built after it
 		// and then put in front of it.
@@ -181,6 +182,7 @@ func (e *Edge) Reload(cfg *config.Config) error {
 	e.cfg.Store(cfg)
 	oldPipe := e.pipe.Swap(p)
 	oldPipe.close()
+	p.applyRooms(e.logger)
 	e.reloads[0].Add(1)
 	e.logger.Info("configuration reloaded", "sites", len(cfg.Sites))
 	return nil

@@ -53,6 +53,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	describeOrigin(ch)
 	describeCache(ch)
 	describeShield(ch)
+	describeAdmission(ch)
 }
 
 // Collect reads the statistics at scrape time.
@@ -67,6 +68,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- counter(descReloads, float64(e.reloads[1].Load()), "error")
 	collectOrigin(ch, e.pipe.Load())
 	collectCache(ch, e.store.Stats())
+	collectAdmission(ch, e)
 	collectShield(ch, e)
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/rempart/rempart/internal/admission"
 	"github.com/rempart/rempart/internal/cache"
 	"github.com/rempart/rempart/internal/config"
 	"github.com/rempart/rempart/internal/filter/challenge"
@@ -26,12 +27,22 @@ type pipeline struct {
 	resolver *identity.Resolver
 	pools    []*origin.Pool // one per site, in config order
 	sites    []string
+	// rooms are the admission rooms of the sites with admission on and
+	// the configuration to give each once the pipeline is swapped in.
+	rooms []roomConfig
+}
+
+// roomConfig is a room and the configuration it takes with a pipeline.
+type roomConfig struct {
+	room *admission.Room
+	cfg  config.Admission
 }
 
 // buildPipeline assembles the request's way, in order:
 //
 //	client ─▶ guard.Hygiene ─▶ identity.Stage ─▶ route.Router ─▶ per site:
-//	          filter.Stage ─▶ challenge.Stage ─▶ cache.Handler ─▶ origin.Pool
+//	          filter.Stage ─▶ challenge.Stage ─▶ admission.Stage ─▶
+//	          cache.Handler ─▶ origin.Pool
 //
 // Connection caps, PROXY protocol and the minimum read rate act below HTTP,
 // on the listener and the writer (see Edge.listen). The filter runs after
@@ -43,7 +54,7 @@ func buildPipeline(cfg *config.Config, store *cache.Store, def *defences, own ht
 	sites := make([]route.Site, 0, len(cfg.Sites))
 	for i := range cfg.Sites {
 		s := &cfg.Sites[i]
-		rs, pool, err := buildSite(s, cfg.Shield.Mode, store, def, logger)
+		rs, pool, err := p.buildSite(s, cfg.Shield.Mode, store, def, logger)
 		if err != nil {
 			p.close()
 			return nil, err
@@ -73,9 +84,9 @@ func (p *pipeline) front(own http.Handler) http.Handler {
 	return &guard.Hygiene{Next: &identity.Stage{Resolver: p.resolver, Next: next}}
 }
 
-// buildSite wires one site: the shield's stages, its cache stage, its
-// origin pool.
-func buildSite(s *config.Site, mode string, store *cache.Store, def *defences, logger *slog.Logger) (route.Site, *origin.Pool, error) {
+// buildSite wires one site: the shield's stages, admission, its cache
+// stage, its origin pool.
+func (p *pipeline) buildSite(s *config.Site, mode string, store *cache.Store, def *defences, logger *slog.Logger) (route.Site, *origin.Pool, error) {
 	log := logger.With("site", s.Name)
 	pool, err := origin.NewPool(s.Name, s.Origins, s.Upstream, log)
 	if err != nil {
@@ -86,9 +97,44 @@ func buildSite(s *config.Site, mode string, store *cache.Store, def *defences, l
 		pool.Close()
 		return route.Site{}, nil, fmt.Errorf("site %s: %w", s.Name, err)
 	}
-	h := cache.NewHandler(store, s.Name, s.Policies(), pool, s.Upstream.FetchTimeout, log)
+	var h http.Handler = cache.NewHandler(store, s.Name, s.Policies(), pool, s.Upstream.FetchTimeout, log)
+	if h, err = p.admit(s, def.rooms, h); err != nil {
+		pool.Close()
+		return route.Site{}, nil, fmt.Errorf("site %s: %w", s.Name, err)
+	}
 	next := def.siteStages(mode, h)
 	return route.Site{Name: s.Name, Hosts: s.Hosts, Rules: rules, Next: next}, pool, nil
+}
+
+// admit puts the site's admission stage in front of next when admission
+// is on; the room's new configuration applies when the pipeline does.
+func (p *pipeline) admit(s *config.Site, rooms *admission.Rooms, next http.Handler) (http.Handler, error) {
+	a := s.Admission
+	if a.Mode != "on" {
+		return next, nil
+	}
+	room, err := rooms.Prepare(s.Name, a)
+	if err != nil {
+		return nil, fmt.Errorf("admission: %w", err)
+	}
+	p.rooms = append(p.rooms, roomConfig{room, a})
+	st := &admission.Stage{Room: room, GatePages: a.GatePages, Next: next}
+	for _, g := range a.Gate {
+		if c, err := telemetry.ParseClass(g); err == nil {
+			st.Gate[c] = true
+		}
+	}
+	return st, nil
+}
+
+// applyRooms gives each admission room the configuration of this
+// pipeline, once it is the one in force.
+func (p *pipeline) applyRooms(logger *slog.Logger) {
+	for _, rc := range p.rooms {
+		if err := rc.room.Reload(rc.cfg); err != nil {
+			logger.Error("admission reload failed; the room keeps its configuration", "site", rc.room.Site(), "err", err)
+		}
+	}
 }
 
 func routeRules(rs []config.Route) ([]route.Rule, error) {
@@ -106,10 +152,12 @@ func routeRules(rs []config.Route) ([]route.Rule, error) {
 }
 
 // ownPages sends /_rempart/ to the edge's own handler, everything else on.
-// The challenge's paths go on too: the site's challenge stage answers them.
+// The challenge's paths and the waiting room's status go on too: the
+// site's stages answer them.
 func ownPages(own, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, ownPrefix) && !strings.HasPrefix(r.URL.Path, challenge.Prefix) {
+		if strings.HasPrefix(r.URL.Path, ownPrefix) && !strings.HasPrefix(r.URL.Path, challenge.Prefix) &&
+			r.URL.Path != admission.StatusPath {
 			own.ServeHTTP(w, r)
 			return
 		}

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/rempart/rempart/internal/admission"
 	"github.com/rempart/rempart/internal/config"
 	"github.com/rempart/rempart/internal/detect"
 	"github.com/rempart/rempart/internal/evidence"
@@ -28,6 +29,7 @@ type defences struct {
 	detector   *detect.Detector // nil when the detector is off
 	evidence   *evidence.Log    // nil without shield.evidence.dir
 	conns      guard.ConnStats
+	rooms      *admission.Rooms // the sites' admission rooms
 	consumers  []telemetry.Consumer
 	// watching reports whether a client was already watching: attack mode
 	// does not challenge it (until admission gives viewers real sessions,
@@ -38,6 +40,7 @@ type defences struct {
 func newDefences(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*defences, error) {
 	s := &cfg.Shield
 	d := &defences{logger: logger, now: now}
+	d.rooms = admission.NewRooms(logger, now)
 	var err error
 	if d.shield, err = filter.New(*s, logger.With("stage", "filter"), now); err != nil {
 		return nil, fmt.Errorf("build shield: %w", err)
@@ -87,6 +90,7 @@ func (d *defences) run(ctx context.Context, start func(func() error)) {
 		start(func() error { return d.evidence.Run(ctx) })
 	}
 	start(func() error { d.tick(ctx); return nil })
+	start(func() error { return d.rooms.Run(ctx) })
 }
 
 // tick sweeps expired blocks and passes the detector's verdict on: to the

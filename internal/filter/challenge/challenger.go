@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/keyring"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -87,7 +88,7 @@ func (c *Challenger) Reload() error {
 		}
 	}
 	if c.cfg.KeyFile != "" {
-		secrets, err := readSecrets(c.cfg.KeyFile)
+		secrets, err := keyring.ReadSecrets(c.cfg.KeyFile)
 		if err == nil {
 			err = c.keys.Store(secrets...)
 		}

@@ -1,17 +1,17 @@
 package challenge
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
-	"hash"
 	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/rempart/rempart/internal/keyring"
 )
 
 // CookieName is the clearance cookie's name.
@@ -25,7 +25,7 @@ const CookieName = "rempart_clearance"
 //	[21:53]  HMAC-SHA256 of bytes [0:21]
 const (
 	clearanceV1     = 0x01
-	bindLen         = 12
+	bindLen         = keyring.BindLen
 	clearanceSigned = 1 + 8 + bindLen
 	clearanceLen    = clearanceSigned + sha256.Size
 )
@@ -41,49 +41,20 @@ var b64 = base64.RawURLEncoding
 // valid path allocates nothing: byte arrays handed to hash.Hash (an
 // interface) would otherwise escape to the heap on every call.
 type scratch struct {
-	sha  hash.Hash // SHA-256, for the binding
-	buf  [128]byte // a decoded clearance or challenge
-	tmp  [64]byte  // input staging for sha
-	bind [sha256.Size]byte
-	mac  [sha256.Size]byte
+	binder *keyring.Binder
+	bind   []byte    // the last binding computed
+	buf    [128]byte // a decoded clearance or challenge
+	mac    [sha256.Size]byte
 }
 
-var scratchPool = sync.Pool{New: func() any { return &scratch{sha: sha256.New()} }}
+var scratchPool = sync.Pool{New: func() any { return &scratch{binder: keyring.NewBinder()} }}
 
 func getScratch() *scratch  { return scratchPool.Get().(*scratch) }
 func putScratch(s *scratch) { scratchPool.Put(s) }
 
-// bind computes into s.bind the client binding: a hash of the client's
-// network (IPv4 /24, IPv6 /64, so that a household or a phone moving within
-// its carrier's block keeps its clearance) and of its User-Agent. A cookie
-// copied to bots elsewhere, or replayed with another User-Agent, no longer
-// matches.
+// bindTo computes into s.bind the client binding (keyring.Binder).
 func (s *scratch) bindTo(client netip.Addr, ua string) {
-	p := prefixOf(client)
-	a := p.Addr().As16()
-	copy(s.tmp[:16], a[:])
-	s.tmp[16] = byte(p.Bits())
-	s.sha.Reset()
-	s.sha.Write(s.tmp[:17])
-	for len(ua) > 0 {
-		n := copy(s.tmp[:], ua)
-		s.sha.Write(s.tmp[:n])
-		ua = ua[n:]
-	}
-	s.sha.Sum(s.bind[:0])
-}
-
-// prefixOf is the client's network as identity.PrefixOf counts it (IPv4
-// /24, IPv6 /64); the zero Prefix for an invalid address, still a fixed
-// value to hash. Kept here while identity is in flux; the two must agree.
-func prefixOf(a netip.Addr) netip.Prefix {
-	a = a.Unmap().WithZone("")
-	bits := 64
-	if a.Is4() {
-		bits = 24
-	}
-	p, _ := a.Prefix(bits)
-	return p
+	s.bind = s.binder.Bind(client, ua)
 }
 
 // signClearance returns a clearance for client and ua valid until expiry,
@@ -95,8 +66,8 @@ func signClearance(keys *Keys, client netip.Addr, ua string, expiry time.Time) s
 	b := s.buf[:clearanceLen]
 	b[0] = clearanceV1
 	binary.BigEndian.PutUint64(b[1:9], uint64(expiry.Unix()))
-	copy(b[9:clearanceSigned], s.bind[:bindLen])
-	keys.all()[0].sum(&s.mac, b[:clearanceSigned])
+	copy(b[9:clearanceSigned], s.bind)
+	keys.Sign(&s.mac, b[:clearanceSigned])
 	copy(b[clearanceSigned:], s.mac[:])
 	return b64.EncodeToString(b)
 }
@@ -117,7 +88,7 @@ func verifyClearance(keys *Keys, v string, client netip.Addr, ua string, now tim
 		return false
 	}
 	s.bindTo(client, ua)
-	if subtle.ConstantTimeCompare(b[9:clearanceSigned], s.bind[:bindLen]) != 1 {
+	if subtle.ConstantTimeCompare(b[9:clearanceSigned], s.bind) != 1 {
 		return false
 	}
 	return signedByAny(keys, s, b[:clearanceSigned], b[clearanceSigned:])
@@ -126,13 +97,7 @@ func verifyClearance(keys *Keys, v string, client netip.Addr, ua string, now tim
 // signedByAny reports whether sig is the HMAC of msg under one of keys;
 // s.mac is overwritten.
 func signedByAny(keys *Keys, s *scratch, msg, sig []byte) bool {
-	for _, k := range keys.all() {
-		k.sum(&s.mac, msg)
-		if hmac.Equal(s.mac[:], sig) {
-			return true
-		}
-	}
-	return false
+	return keys.Verify(&s.mac, msg, sig)
 }
 
 // cookieValues calls try with the value of each cookie named name in h's

@@ -59,8 +59,8 @@ func issue(keys *Keys, client netip.Addr, ua string, difficulty int, now time.Ti
 	rand.Read(b[1 : 1+nonceLen])
 	binary.BigEndian.PutUint64(b[17:25], uint64(now.Unix()))
 	b[25] = byte(difficulty)
-	copy(b[26:challengeSigned], s.bind[:bindLen])
-	keys.all()[0].sum(&s.mac, b[:challengeSigned])
+	copy(b[26:challengeSigned], s.bind)
+	keys.Sign(&s.mac, b[:challengeSigned])
 	copy(b[challengeSigned:], s.mac[:])
 	return b64.EncodeToString(b)
 }
@@ -92,7 +92,7 @@ func check(keys *Keys, challenge, counter string, client netip.Addr, ua string, 
 		return sol, ErrStale
 	}
 	s.bindTo(client, ua)
-	if subtle.ConstantTimeCompare(b[26:challengeSigned], s.bind[:bindLen]) != 1 {
+	if subtle.ConstantTimeCompare(b[26:challengeSigned], s.bind) != 1 {
 		return sol, ErrBinding
 	}
 	if leadingZeros(challenge, counter) < int(b[25]) {
