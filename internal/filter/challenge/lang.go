@@ -3,8 +3,9 @@ package challenge
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/rempart/rempart/internal/httplang"
 )
 
 // lang is a language the page is written in.
@@ -19,27 +20,15 @@ const (
 var langTags = [numLangs]string{langEN: "en", langFR: "fr"}
 
 // pickLang chooses the page's language from an Accept-Language header: the
-// highest-weighted of the languages we have, English when none is asked.
+// one of ours the header prefers, English when it prefers none.
 func pickLang(header string) lang {
-	best, bestQ := langEN, 0.0
-	for header != "" {
-		var item string
-		item, header, _ = strings.Cut(header, ",")
-		tag, params, _ := strings.Cut(item, ";")
-		primary, _, _ := strings.Cut(strings.TrimSpace(tag), "-")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		for l, t := range langTags {
-			if strings.EqualFold(primary, t) && q > bestQ {
-				best, bestQ = lang(l), q
-			}
+	tag := httplang.Pick(header, langTags[:]...)
+	for l, t := range langTags {
+		if t == tag {
+			return lang(l)
 		}
 	}
-	return best
+	return langEN
 }
 
 // texts are the words of the page in one language. Placeholders in braces
