@@ -100,6 +100,12 @@ func cookie(name, value string, secure bool) string {
 	return c.String()
 }
 
+// expired returns a Set-Cookie value that removes a room cookie.
+func expired(name string) string {
+	c := http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	return c.String()
+}
+
 func ceilSeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
 
 func round1(f float64) float64 { return math.Round(f*10) / 10 }

@@ -1,18 +1,65 @@
 package admission
 
 import (
+	"sync/atomic"
 	"time"
 
+	"github.com/rempart/rempart/internal/admission/degrade"
 	"github.com/rempart/rempart/internal/config"
 )
 
 // egress measures what the site sends and derives the degradation level.
-type egress struct{}
+type egress struct {
+	meter   *degrade.Meter
+	ctl     *degrade.Controller
+	enabled atomic.Bool
+	// since is when the current degradation episode began (Unix
+	// nanoseconds; 0 while not degraded): sessions admitted after it are
+	// newcomers, who lose renditions first.
+	since atomic.Int64
+}
 
-func (e *egress) init(config.Degrade) {}
+func (e *egress) init(d config.Degrade) {
+	e.meter = degrade.NewMeter(d.Hold)
+	e.ctl, _ = degrade.NewController(settings(d)) // validated by config
+	e.enabled.Store(d.Enabled == nil || *d.Enabled)
+}
 
-func (e *egress) tick(time.Time, float64) {}
+func (e *egress) reload(d config.Degrade) {
+	_, _ = e.ctl.SetSettings(settings(d))
+	e.enabled.Store(d.Enabled == nil || *d.Enabled)
+}
 
-func (e *egress) level() int { return 0 }
+func settings(d config.Degrade) degrade.Settings {
+	return degrade.Settings{High: d.High, Low: d.Low, Hold: d.Hold}
+}
 
-func (e *egress) mbps(time.Time) float64 { return 0 }
+// tick updates the level from the egress measured at now and the cap in
+// Mbit/s (0: none).
+func (e *egress) tick(now time.Time, capMbps float64) {
+	if !e.enabled.Load() {
+		capMbps = 0
+	}
+	before := e.ctl.Level()
+	after := e.ctl.Update(now, e.meter.Rate(now), capMbps*1e6)
+	switch {
+	case before == 0 && after > 0:
+		e.since.Store(now.UnixNano())
+	case after == 0:
+		e.since.Store(0)
+	}
+}
+
+// drops returns how many top renditions a session started at started
+// loses now.
+func (e *egress) drops(started time.Time) int {
+	l := e.ctl.Level()
+	if l == 0 {
+		return 0
+	}
+	return l.Drops(started.UnixNano() >= e.since.Load())
+}
+
+func (e *egress) level() int { return int(e.ctl.Level()) }
+
+func (e *egress) mbps(now time.Time) float64 { return e.meter.Rate(now) / 1e6 }

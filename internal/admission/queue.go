@@ -65,8 +65,8 @@ func (r *Room) pollLocked(number uint64, now time.Time) (turn, bool) {
 	return r.turnLocked(t, now), true
 }
 
-// peekLocked is pollLocked without redeeming a granted place: for the
-// status endpoint, which answers but admits nothing itself.
+// turnLocked is what waiting ticket t is told at now: position, wait,
+// when to come back.
 func (r *Room) turnLocked(t *ticket, now time.Time) turn {
 	tu := turn{number: t.number, raffle: r.cfg.Queue.Order == "raffle"}
 	if !r.opened {

@@ -117,8 +117,8 @@ func TestGrantNotTakenGoesToTheNext(t *testing.T) {
 	if rp := f.get(next, "/m.m3u8"); rp.code != http.StatusOK {
 		t.Fatalf("next after an untaken grant: %d %+v, want admitted", rp.code, rp.answer)
 	}
-	if rp := f.get(gone, "/m.m3u8"); rp.code != 403 || rp.answer.Reason != "ticket_used" {
-		t.Errorf("late holder: %d %+v, want 403 ticket_used", rp.code, rp.answer)
+	if rp := f.get(gone, "/m.m3u8"); rp.code != 503 || rp.answer.Number != 3 {
+		t.Errorf("late holder: %d %+v, want a new ticket (number 3) at the back", rp.code, rp.answer)
 	}
 	if f.room.stats.Expired.Load() != 1 {
 		t.Errorf("expired grants %d, want 1", f.room.stats.Expired.Load())

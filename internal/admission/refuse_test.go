@@ -67,8 +67,12 @@ func TestForgedReplayedSharedRefused(t *testing.T) {
 		t.Fatalf("waiter at its turn: %d", rp.code)
 	}
 	replay := &viewer{addr: waiter.addr, ua: waiter.ua, ticket: waiter.ticket}
-	if rp := f.get(replay, "/m.m3u8"); rp.code != 403 || rp.answer.Reason != "ticket_used" {
-		t.Errorf("replayed ticket: %d %+v, want 403 ticket_used", rp.code, rp.answer)
+	used := waiter.ticket
+	if rp := f.get(replay, "/m.m3u8"); rp.code != 503 || rp.answer.Number <= 1 || rp.answer.Ticket == used {
+		t.Errorf("replayed ticket: %d %+v, want it worth nothing: 503 with a new ticket at the back", rp.code, rp.answer)
+	}
+	if n := f.room.stats.Refused[reasonTicketUsed].Load(); n != 1 {
+		t.Errorf("used tickets counted %d, want 1", n)
 	}
 	// The owner's session ended while idle: replayed, it only queues.
 	rp := f.get(owner, "/m.m3u8")

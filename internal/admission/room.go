@@ -17,15 +17,16 @@ import (
 // line, its admission rate. It outlives configuration reloads (Reload
 // applies a new configuration to it) and is safe for concurrent use.
 type Room struct {
-	site   string
-	logger *slog.Logger
-	now    func() time.Time
-	sealer sealer
-	keys   keyring.Keys
-	ses    *sessions
-	limits *ticketLimits
-	stats  Stats
-	egress egress
+	site    string
+	logger  *slog.Logger
+	now     func() time.Time
+	sealer  sealer
+	keys    keyring.Keys
+	ses     *sessions
+	limits  *ticketLimits
+	stats   Stats
+	egress  egress
+	ladders ladders
 
 	mu       sync.Mutex // guards everything below
 	cfg      config.Admission
@@ -74,10 +75,10 @@ func NewRoom(site string, cfg config.Admission, logger *slog.Logger, now func() 
 		tickets: map[uint64]*ticket{},
 	}
 	r.sealer = sealer{keys: &r.keys, site: site, epoch: binary.BigEndian.Uint64(epoch[:])}
+	r.egress.init(cfg.Degrade)
 	if err := r.Reload(cfg); err != nil {
 		return nil, err
 	}
-	r.egress.init(cfg.Degrade)
 	return r, nil
 }
 
@@ -97,6 +98,9 @@ func (r *Room) Reload(cfg config.Admission) error {
 	r.capacity = Capacity{MaxSessions: cfg.MaxSessions, MaxEgress: cfg.MaxEgress,
 		AdmitRate: cfg.AdmitRate, AdmitBurst: cfg.AdmitBurst}
 	r.opened = cfg.Queue.EventStart == "" || r.opened
+	if r.egress.ctl != nil {
+		r.egress.reload(cfg.Degrade)
+	}
 	return nil
 }
 

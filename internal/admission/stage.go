@@ -52,8 +52,14 @@ type visit struct {
 	account string
 }
 
-// ServeHTTP lets r through, admits it, or holds it in the waiting room.
+// ServeHTTP lets r through, admits it, or holds it in the waiting room,
+// and counts what it sends toward the site's egress.
 func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r)
+	s.Room.egress.meter.Add(telemetry.RecordOf(w).Bytes)
+}
+
+func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == StatusPath {
 		s.status(w, r)
 		return
@@ -64,14 +70,15 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := visit{client: rec.Client, ua: r.Header.Get("User-Agent"), now: s.Room.now()}
-	var ok bool
-	if v.account, ok = s.Tokens.check(w, r, v.now); !ok {
+	se, token, ok := s.session(w, r, &v)
+	if !ok {
 		return
 	}
-	if se, fromQuery, ok := s.session(w, r, &v); !ok {
+	if v.account, ok = s.checkToken(w, r, v.now, se == nil); !ok {
 		return
-	} else if se != nil {
-		s.pass(w, r, se, fromQuery)
+	}
+	if se != nil {
+		s.pass(w, r, se, token)
 		return
 	}
 	if raw := ticketOf(r); raw != "" {
@@ -83,27 +90,32 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // session finds r's session. ok is false when r was refused; se is nil
 // when r has none that counts (none, ended, or from another process).
-func (s *Stage) session(w http.ResponseWriter, r *http.Request, v *visit) (se *session, fromQuery, ok bool) {
+// token is the session when r carried it in its query (playlists then
+// carry it on), else "".
+func (s *Stage) session(w http.ResponseWriter, r *http.Request, v *visit) (se *session, token string, ok bool) {
 	raw, fromQuery := sessionOf(r)
 	if raw == "" {
-		return nil, false, true
+		return nil, "", true
+	}
+	if fromQuery {
+		token = raw
 	}
 	sv, err := s.Room.sealer.open(sessionV1, raw, v.client, v.ua)
 	switch err {
 	case nil:
 	case ErrStale:
-		return nil, false, true
+		return nil, "", true
 	case ErrElsewhere:
 		s.refuse(w, reasonSessionElsewhere)
-		return nil, false, false
+		return nil, "", false
 	default:
 		s.refuse(w, reasonForgedSession)
-		return nil, false, false
+		return nil, "", false
 	}
 	if se = s.Room.ses.touch(sv.id, v.now); se == nil {
 		s.Room.stats.Resumed.Add(1) // ended: it queues anew
 	}
-	return se, fromQuery, true
+	return se, token, true
 }
 
 // redeem handles a ticket holder coming back: in if its turn has come,
@@ -128,7 +140,11 @@ func (s *Stage) redeem(w http.ResponseWriter, r *http.Request, v *visit, raw str
 	room.mu.Unlock()
 	switch {
 	case !found:
-		s.refuse(w, reasonTicketUsed)
+		// Redeemed or dropped: it names no place any more. Its holder (a
+		// browser whose cookie outlived its session, or a replay) starts
+		// again as a newcomer, behind everyone waiting.
+		room.stats.Refused[reasonTicketUsed].Add(1)
+		s.newcomer(w, r, v)
 	case !tu.admitted:
 		s.hold(w, r, raw, tu)
 	case v.account != "" && !room.accountFree(v.account):
@@ -180,20 +196,18 @@ func (s *Stage) newcomer(w http.ResponseWriter, r *http.Request, v *visit) {
 func (s *Stage) admitted(w http.ResponseWriter, r *http.Request, g grant) {
 	giveSession(w, r, g)
 	telemetry.RecordOf(w).Action = "admitted"
-	s.pass(w, r, g.se, false)
+	s.pass(w, r, g.se, "")
 }
 
 // giveSession puts a new session on the answer: cookie and headers.
 func giveSession(w http.ResponseWriter, r *http.Request, g grant) {
 	h := w.Header()
 	h.Add("Set-Cookie", cookie(SessionCookie, g.token, r.TLS != nil))
+	if ticketOf(r) != "" {
+		h.Add("Set-Cookie", expired(TicketCookie))
+	}
 	h.Set(SessionHeader, g.token)
 	h.Set(AdmittedHeader, uitoa(g.se.id))
-}
-
-// pass serves a request of an admitted session.
-func (s *Stage) pass(w http.ResponseWriter, r *http.Request, se *session, fromQuery bool) {
-	s.Next.ServeHTTP(w, r)
 }
 
 // sessionOf returns the session r presents: header, cookie or query.

@@ -42,7 +42,9 @@ func (s *Stage) status(w http.ResponseWriter, r *http.Request) {
 	room.mu.Unlock()
 	switch {
 	case !found:
-		s.refuse(w, reasonTicketUsed)
+		room.stats.Refused[reasonTicketUsed].Add(1)
+		w.Header().Add("Set-Cookie", expired(TicketCookie))
+		writeJSON(w, http.StatusOK, answer{Status: "none"})
 	case !tu.admitted:
 		a := turnAnswer(raw, tu)
 		writeJSON(w, http.StatusOK, a)

@@ -2,6 +2,8 @@ package edge
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/rempart/rempart/internal/origin"
 )
 
 var (
@@ -21,11 +23,18 @@ var (
 		"Time from sending a request to an origin to its response headers, by site.", []string{"site"}, nil)
 	descOriginBreaker = prometheus.NewDesc("rempart_origin_breaker_state",
 		"Circuit breaker state per origin: 0 closed, 1 half-open, 2 open.", []string{"site", "origin"}, nil)
+	descOriginLimit = prometheus.NewDesc("rempart_origin_concurrency_limit",
+		"Most requests an origin may have in flight now: max_concurrency, or the adaptive limit.", []string{"site", "origin"}, nil)
+	descOriginNoLoad = prometheus.NewDesc("rempart_origin_no_load_latency_seconds",
+		"The adaptive limiter's estimate of an origin's latency without load (to response headers).", []string{"site", "origin"}, nil)
+	descOriginLimitChanges = prometheus.NewDesc("rempart_origin_limit_changes_total",
+		"Times an adaptive concurrency limit rose or fell, by site and direction (raise, cut).", []string{"site", "direction"}, nil)
 )
 
 func describeOrigin(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOriginResponses, descOriginErrors, descOriginRetries,
-		descOriginOverloaded, descOriginBreakerRejected, descOriginInFlight, descOriginLatency, descOriginBreaker} {
+		descOriginOverloaded, descOriginBreakerRejected, descOriginInFlight, descOriginLatency, descOriginBreaker,
+		descOriginLimit, descOriginNoLoad, descOriginLimitChanges} {
 		ch <- d
 	}
 }
@@ -47,8 +56,22 @@ func collectOrigin(ch chan<- prometheus.Metric, p *pipeline) {
 		ch <- counter(descOriginBreakerRejected, float64(s.BreakerRejected.Load()), site)
 		ch <- gauge(descOriginInFlight, float64(s.InFlight.Load()), site)
 		ch <- histogram(descOriginLatency, &s.Latency, site)
+		ch <- counter(descOriginLimitChanges, float64(s.LimitRaises.Load()), site, "raise")
+		ch <- counter(descOriginLimitChanges, float64(s.LimitCuts.Load()), site, "cut")
 		for _, o := range pool.Origins() {
 			ch <- gauge(descOriginBreaker, float64(o.Breaker), site, o.URL)
+		}
+		collectOriginLimits(ch, site, pool.Limits())
+	}
+}
+
+// collectOriginLimits exports each origin's concurrency limit, and its
+// no-load latency once an adaptive limiter has measured one.
+func collectOriginLimits(ch chan<- prometheus.Metric, site string, limits []origin.OriginLimit) {
+	for _, l := range limits {
+		ch <- gauge(descOriginLimit, float64(l.Limit), site, l.URL)
+		if l.NoLoadRTT > 0 {
+			ch <- gauge(descOriginNoLoad, l.NoLoadRTT.Seconds(), site, l.URL)
 		}
 	}
 }

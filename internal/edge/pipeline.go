@@ -117,8 +117,12 @@ func (p *pipeline) admit(s *config.Site, rooms *admission.Rooms, next http.Handl
 	if err != nil {
 		return nil, fmt.Errorf("admission: %w", err)
 	}
+	tokens, err := admission.NewTokens(a.Tokens)
+	if err != nil {
+		return nil, fmt.Errorf("admission: %w", err)
+	}
 	p.rooms = append(p.rooms, roomConfig{room, a})
-	st := &admission.Stage{Room: room, GatePages: a.GatePages, Next: next}
+	st := &admission.Stage{Room: room, GatePages: a.GatePages, Tokens: tokens, Next: next}
 	for _, g := range a.Gate {
 		if c, err := telemetry.ParseClass(g); err == nil {
 			st.Gate[c] = true

@@ -42,21 +42,63 @@ func ParseAttrs(s string) (Attrs, error) {
 			return nil, fmt.Errorf("attribute %s appears twice", a.Name)
 		}
 		out = append(out, a)
-		i = next
-		if i < len(s) {
-			if s[i] != ',' {
-				return nil, fmt.Errorf("attribute %s: want ',' after the value, got %q", a.Name, s[i])
-			}
-			i++
-			for i < len(s) && s[i] == ' ' {
-				i++
-			}
-			if i == len(s) {
-				return nil, fmt.Errorf("attribute list ends with a comma")
-			}
+		if i, err = skipComma(s, next, a.Name); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// IndexAttr finds the attribute name in the attribute list s, parsed as
+// ParseAttrs does: it returns the attribute and the index in s where its
+// value starts (after the opening quote of a quoted string), so that
+// s[i:i+len(a.Value)] is the value; i is -1 when s has no such attribute.
+// It fails where ParseAttrs fails, except that it looks for repeats of
+// name only, and it does not allocate when s is valid: rewriters use it to
+// change one value in place, keeping the rest of the line byte for byte.
+func IndexAttr(s, name string) (a Attr, i int, err error) {
+	i = -1
+	for j := 0; j < len(s); {
+		var at Attr
+		var next int
+		if at, next, err = parseAttr(s, j); err != nil {
+			return Attr{}, -1, err
+		}
+		if at.Name == name {
+			if i >= 0 {
+				return Attr{}, -1, fmt.Errorf("attribute %s appears twice", name)
+			}
+			a, i = at, next-len(at.Value)
+			if at.Quoted {
+				i-- // the closing quote
+			}
+		}
+		if j, err = skipComma(s, next, at.Name); err != nil {
+			return Attr{}, -1, err
+		}
+	}
+	return a, i, nil
+}
+
+// skipComma checks what follows the value of attribute name, which ends
+// at s[i]: the end of the list, or a comma (and the spaces some packagers
+// write after it) before another attribute. It returns where that one
+// starts.
+func skipComma(s string, i int, name string) (int, error) {
+	if i == len(s) {
+		return i, nil
+	}
+	if s[i] != ',' {
+		return 0, fmt.Errorf("attribute %s: want ',' after the value, got %q", name, s[i])
+	}
+	i++
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i == len(s) {
+		return 0, fmt.Errorf("attribute list ends with a comma")
+	}
+	return i, nil
 }
 
 // parseAttr parses one NAME=VALUE starting at s[i]; it returns the index

@@ -65,3 +65,46 @@ func TestParseNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestIndexAttr(t *testing.T) {
+	for _, tc := range []struct {
+		in, name string
+		want     string
+		at       int // -1: absent
+		err      bool
+	}{
+		{in: `TYPE=PART,URI="part.mp4"`, name: "URI", want: "part.mp4", at: 15},
+		{in: `URI="a,b",LAST-MSN=3`, name: "URI", want: "a,b", at: 5},
+		{in: `URI=plain`, name: "URI", want: "plain", at: 4},
+		{in: `A=1, URI=""`, name: "URI", want: "", at: 10},
+		{in: `A=1,B="URI=x"`, name: "URI", at: -1},
+		{in: ``, name: "URI", at: -1},
+		{in: `URI="a",URI="b"`, name: "URI", err: true},
+		{in: `URI="a",`, name: "URI", err: true},
+		{in: `A=1 URI="a"`, name: "URI", err: true},
+		{in: `URI="open`, name: "URI", err: true},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			a, at, err := IndexAttr(tc.in, tc.name)
+			if (err != nil) != tc.err {
+				t.Fatalf("err = %v, want error %v", err, tc.err)
+			}
+			if tc.err {
+				return
+			}
+			if at != tc.at || a.Value != tc.want {
+				t.Fatalf("IndexAttr = %+v at %d, want %q at %d", a, at, tc.want, tc.at)
+			}
+			if at >= 0 && tc.in[at:at+len(a.Value)] != a.Value {
+				t.Errorf("span %q does not hold the value %q", tc.in[at:at+len(a.Value)], a.Value)
+			}
+		})
+	}
+}
+
+func TestIndexAttrAllocs(t *testing.T) {
+	s := `DURATION=0.33334,URI="filePart267.1.mp4",INDEPENDENT=YES`
+	if n := testing.AllocsPerRun(100, func() { _, _, _ = IndexAttr(s, "URI") }); n != 0 {
+		t.Errorf("IndexAttr allocates %v times", n)
+	}
+}

@@ -43,3 +43,28 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIndexAttr checks IndexAttr against ParseAttrs: on a list ParseAttrs
+// accepts, it finds the same value, at a place that holds it.
+func FuzzIndexAttr(f *testing.F) {
+	for _, s := range []string{`URI="a"`, `TYPE=PART,URI="p.mp4"`, `A=1, URI="x,y",B=2`, `URI=x`, `B="URI=1"`, ``} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		attrs, perr := ParseAttrs(s)
+		a, i, err := IndexAttr(s, "URI")
+		if perr != nil {
+			return // IndexAttr may accept repeats of other names
+		}
+		if err != nil {
+			t.Fatalf("ParseAttrs accepts %q, IndexAttr fails: %v", s, err)
+		}
+		want, ok := attrs.Get("URI")
+		if ok != (i >= 0) || a.Value != want {
+			t.Fatalf("IndexAttr(%q) = %+v at %d, ParseAttrs has %q (%v)", s, a, i, want, ok)
+		}
+		if ok && s[i:i+len(a.Value)] != want {
+			t.Fatalf("IndexAttr(%q): s[%d:] does not hold %q", s, i, want)
+		}
+	})
+}

@@ -89,7 +89,7 @@ func (p *Pool) refuse(req *http.Request, lastErr error) error {
 // attempt sends req once to u; done reports the outcome to u's breaker and
 // is called exactly once, whatever happens.
 func (p *Pool) attempt(ctx context.Context, u *upstream, done func(error), req *http.Request) (*http.Response, error) {
-	release, err := u.acquire(ctx, p.up.QueueTimeout, &p.stats)
+	release, held, err := u.acquire(ctx, p.up.QueueTimeout, &p.stats)
 	if err != nil {
 		done(errExcluded)
 		if errors.Is(err, ErrOverloaded) {
@@ -100,15 +100,18 @@ func (p *Pool) attempt(ctx context.Context, u *upstream, done func(error), req *
 	actx, cancel := context.WithTimeout(ctx, p.up.FetchTimeout)
 	start := p.now()
 	resp, err := u.transport.RoundTrip(u.outgoing(actx, req))
+	end := p.now()
 	if err != nil {
 		cancel()
 		release()
 		done(failure(ctx))
+		u.observeFailure(ctx, end, held, err, &p.stats)
 		p.stats.Errors.Add(1)
 		return nil, fmt.Errorf("fetch %s from %s: %w", req.URL.Path, u.url, err)
 	}
-	p.stats.Latency.Observe(p.now().Sub(start))
+	p.stats.Latency.Observe(end.Sub(start))
 	p.stats.countStatus(resp.StatusCode)
+	u.observe(end, end.Sub(start), held, &p.stats)
 	done(verdict(resp.StatusCode))
 	resp.Body = newBody(ctx, actx, resp.Body, u.url, func() { cancel(); release() })
 	return resp, nil

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/rempart/rempart/internal/telemetry"
 )
@@ -26,6 +27,10 @@ type Stats struct {
 	InFlight atomic.Int64
 	// Latency is the time from sending a request to its response headers.
 	Latency telemetry.Histogram
+	// LimitRaises and LimitCuts count the times an adaptive concurrency
+	// limit (Upstream.Adaptive) rose or fell, all origins together; a
+	// probe of the no-load latency is neither.
+	LimitRaises, LimitCuts atomic.Uint64
 }
 
 // countStatus adds one response to its status class; other codes (1xx,
@@ -77,4 +82,29 @@ type OriginState struct {
 	Breaker BreakerState
 	// InFlight is the number of this origin's slots held now.
 	InFlight int64
+}
+
+// OriginLimit is one origin's concurrency limit as the metrics see it.
+type OriginLimit struct {
+	// URL is the configured base URL.
+	URL string
+	// Limit is the most requests the origin may have in flight now:
+	// MaxConcurrency, or the adaptive limit when Upstream.Adaptive is on.
+	Limit int64
+	// NoLoadRTT is the adaptive limiter's estimate of the origin's latency
+	// without load (time to response headers). Zero when the limit is not
+	// adaptive or nothing was measured yet.
+	NoLoadRTT time.Duration
+}
+
+// Limits returns each origin's concurrency limit, in configuration order.
+// It allocates one small slice and reads atomics (or takes a static gate's
+// lock briefly): cheap enough for every metrics scrape.
+func (p *Pool) Limits() []OriginLimit {
+	out := make([]OriginLimit, len(p.origins))
+	for i, u := range p.origins {
+		limit, noLoad := u.limit()
+		out[i] = OriginLimit{URL: u.url, Limit: limit, NoLoadRTT: noLoad}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package origin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
-	"golang.org/x/sync/semaphore"
 
 	"github.com/rempart/rempart/internal/config"
 )
@@ -32,20 +32,25 @@ type upstream struct {
 	base      *url.URL
 	transport *http.Transport
 	breaker   *gobreaker.TwoStepCircuitBreaker[struct{}]
-	slots     *semaphore.Weighted
+	slots     *gate
+	limiter   *limiter // nil: the gate stays at MaxConcurrency
 	inFlight  atomic.Int64
 }
 
 // newUpstream builds the origin at index i from its checked base URL.
 func newUpstream(i int, raw string, base *url.URL, up config.Upstream, site string, logger *slog.Logger) *upstream {
-	return &upstream{
+	u := &upstream{
 		index:     i,
 		url:       raw,
 		base:      base,
 		transport: newTransport(base, up),
 		breaker:   newBreaker(site, raw, up, logger),
-		slots:     semaphore.NewWeighted(int64(up.MaxConcurrency)),
+		slots:     newGate(up.MaxConcurrency),
 	}
+	if up.Adaptive.Enabled {
+		u.limiter = newLimiter(up.Adaptive, up.MaxConcurrency, u.slots)
+	}
+	return u
 }
 
 // newTransport returns a transport that only ever dials what it is asked
@@ -105,18 +110,12 @@ func (u *upstream) state() BreakerState {
 }
 
 // acquire takes one of the origin's slots, waiting at most wait. It returns
-// a release func safe to call more than once.
-func (u *upstream) acquire(ctx context.Context, wait time.Duration, stats *Stats) (func(), error) {
-	if !u.slots.TryAcquire(1) {
-		qctx, cancel := context.WithTimeout(ctx, wait)
-		err := u.slots.Acquire(qctx, 1)
-		cancel()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("wait for slot on %s: %w", u.url, ctx.Err())
-			}
-			return nil, fmt.Errorf("wait for slot on %s: %w", u.url, ErrOverloaded)
-		}
+// a release func safe to call more than once, and the slots held once it
+// got in (its own included).
+func (u *upstream) acquire(ctx context.Context, wait time.Duration, stats *Stats) (func(), int, error) {
+	held, err := u.slots.acquire(ctx, wait)
+	if err != nil {
+		return nil, 0, fmt.Errorf("wait for slot on %s: %w", u.url, err)
 	}
 	u.inFlight.Add(1)
 	stats.InFlight.Add(1)
@@ -125,9 +124,40 @@ func (u *upstream) acquire(ctx context.Context, wait time.Duration, stats *Stats
 		once.Do(func() {
 			u.inFlight.Add(-1)
 			stats.InFlight.Add(-1)
-			u.slots.Release(1)
+			u.slots.release()
 		})
-	}, nil
+	}, held, nil
+}
+
+// observe feeds a round trip that got its headers to the limiter, if any:
+// it ended at end, took rtt, and was sent with held slots in use. The
+// limit's changes are counted in stats.
+func (u *upstream) observe(end time.Time, rtt time.Duration, held int, stats *Stats) {
+	if u.limiter != nil {
+		u.limiter.observe(end, rtt, max(held, int(u.inFlight.Load())), stats)
+	}
+}
+
+// observeFailure feeds a round trip that got no response to the limiter:
+// a timeout while the caller still waited says the origin is overloaded;
+// a refused connection or a caller gone says nothing about its load.
+func (u *upstream) observeFailure(ctx context.Context, end time.Time, held int, err error, stats *Stats) {
+	if u.limiter == nil || ctx.Err() != nil {
+		return
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		u.limiter.timeout(end, max(held, int(u.inFlight.Load())), stats)
+	}
+}
+
+// limit returns the origin's concurrency limit now and its no-load latency
+// (zero without an adaptive limiter or before a measure).
+func (u *upstream) limit() (int64, time.Duration) {
+	if u.limiter == nil {
+		return int64(u.slots.size()), 0
+	}
+	return u.limiter.current.Load(), time.Duration(u.limiter.noLoadRTT.Load())
 }
 
 // outgoing returns a copy of req aimed at this origin, under ctx.

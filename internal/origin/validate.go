@@ -2,6 +2,7 @@ package origin
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"time"
 
@@ -64,6 +65,25 @@ func checkUpstream(up config.Upstream) error {
 		return fmt.Errorf("check upstream.retries: %w: unset (defaults not filled)", ErrBadUpstream)
 	case *up.Retries < 0:
 		return fmt.Errorf("check upstream.retries %d: %w: must be 0 or more", *up.Retries, ErrBadUpstream)
+	}
+	return checkAdaptive(up.Adaptive, up.MaxConcurrency)
+}
+
+// checkAdaptive rejects adaptive limit settings that would pin the limit
+// or divide by zero; they matter only when the limit is enabled.
+func checkAdaptive(a config.AdaptiveConcurrency, maxConc int) error {
+	if !a.Enabled {
+		return nil
+	}
+	switch {
+	case a.MinLimit < 1 || a.MinLimit > maxConc:
+		return fmt.Errorf("check upstream.adaptive.min_limit %d: %w: must be from 1 to max_concurrency (%d)", a.MinLimit, ErrBadUpstream, maxConc)
+	case a.InitialLimit < a.MinLimit || a.InitialLimit > maxConc:
+		return fmt.Errorf("check upstream.adaptive.initial_limit %d: %w: must be from min_limit (%d) to max_concurrency (%d)", a.InitialLimit, ErrBadUpstream, a.MinLimit, maxConc)
+	case !(a.Tolerance >= 1) || math.IsInf(a.Tolerance, 1):
+		return fmt.Errorf("check upstream.adaptive.tolerance %v: %w: must be a latency ratio of 1 or more", a.Tolerance, ErrBadUpstream)
+	case a.Window <= 0:
+		return fmt.Errorf("check upstream.adaptive.window %v: %w: must be positive", a.Window, ErrBadUpstream)
 	}
 	return nil
 }

@@ -132,11 +132,22 @@ func (tw *Writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // (deadlines, full-duplex).
 func (tw *Writer) Unwrap() http.ResponseWriter { return tw.ResponseWriter }
 
-// RecordOf returns the request record carried by w, or a throwaway record
-// when w was not created by NewWriter (unit tests that call a stage alone).
+// RecordOf returns the request record carried by w (a Writer, or a
+// RecordCarrier wrapping one), or a throwaway record when w carries none
+// (unit tests that call a stage alone).
 func RecordOf(w http.ResponseWriter) *Record {
 	if tw, ok := w.(*Writer); ok {
 		return &tw.Rec
 	}
+	if rc, ok := w.(RecordCarrier); ok {
+		return rc.Record()
+	}
 	return new(Record)
+}
+
+// RecordCarrier is a ResponseWriter that a stage puts around the Writer
+// (to rewrite a body, say) and that still carries the request's record.
+type RecordCarrier interface {
+	http.ResponseWriter
+	Record() *Record
 }

@@ -109,11 +109,15 @@ func TestViewersRecent(t *testing.T) {
 }
 
 // TestRefuseAllocatesNothing: refusing is the common path under a flood.
+// Stages refuse into the edge's Writer.
 func TestRefuseAllocatesNothing(t *testing.T) {
 	w := httptest.NewRecorder()
+	tw := NewWriter(w, time.Unix(1000, 0))
+	defer tw.Release()
 	allocs := testing.AllocsPerRun(100, func() {
 		clear(w.Header())
-		Refuse(w, "filter", OutcomeRefused, "rate_limited", 429, "too many requests", 7)
+		tw.wroteHeader = false
+		Refuse(tw, "filter", OutcomeRefused, "rate_limited", 429, "too many requests", 7)
 	})
 	if allocs > 0 {
 		t.Fatalf("Refuse allocates %.0f times per call", allocs)

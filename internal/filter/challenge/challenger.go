@@ -11,6 +11,7 @@ import (
 
 	"github.com/rempart/rempart/internal/config"
 	"github.com/rempart/rempart/internal/keyring"
+	"github.com/rempart/rempart/internal/playtoken"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -22,13 +23,13 @@ type Challenger struct {
 	logger *slog.Logger
 	now    func() time.Time
 
-	keys         Keys                      // sign clearances and challenges
-	tokens       atomic.Pointer[tokenKeys] // nil: app tokens not accepted
-	replay       *replayCache              // nonces already redeemed
-	diff         atomic.Int32              // current difficulty, bits
-	pages        [numLangs]pageParts       // the page, pre-rendered per language
-	assets       map[string]asset          // the page's files by name; read-only
-	assetVersion string                    // names the assets' content in their URLs
+	keys         Keys                               // sign clearances and challenges
+	tokens       atomic.Pointer[playtoken.Verifier] // nil: app tokens not accepted
+	replay       *replayCache                       // nonces already redeemed
+	diff         atomic.Int32                       // current difficulty, bits
+	pages        [numLangs]pageParts                // the page, pre-rendered per language
+	assets       map[string]asset                   // the page's files by name; read-only
+	assetVersion string                             // names the assets' content in their URLs
 	stats        Stats
 }
 
@@ -80,10 +81,10 @@ func New(cfg config.Challenge, logger *slog.Logger, now func() time.Time) (*Chal
 // the keys in use and is returned; nothing is swapped in unless all files
 // read well.
 func (c *Challenger) Reload() error {
-	var tk *tokenKeys
+	var tk *playtoken.Verifier
 	if c.cfg.TokenKeyFile != "" {
 		var err error
-		if tk, err = loadTokenKeys(c.cfg.TokenKeyFile); err != nil {
+		if tk, err = playtoken.Load(c.cfg.TokenKeyFile, TokenAudience); err != nil {
 			return fmt.Errorf("challenge: %w", err)
 		}
 	}
@@ -136,17 +137,6 @@ func (c *Challenger) Cleared(r *http.Request, client netip.Addr) bool {
 	return cookieValues(r.Header, CookieName, func(v string) bool {
 		return verifyClearance(&c.keys, v, client, ua, now)
 	})
-}
-
-// tokenOK reports whether r carries a valid app token for its path; has
-// tells whether it carried one at all.
-func (c *Challenger) tokenOK(r *http.Request) (ok, has bool) {
-	raw, has := bearer(r.Header)
-	tk := c.tokens.Load()
-	if !has || tk == nil {
-		return false, has
-	}
-	return tk.verify(raw, r.URL.Path, c.now) == nil, true
 }
 
 // clientOf returns client when valid, else the address of r.RemoteAddr.
