@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -74,6 +75,22 @@ func TestHTMLInBrowser(t *testing.T) {
 		}
 		browsertest.Eval[bool](t, ctx, "document.getElementById('plot-states').scrollIntoView(), true")
 		browsertest.Screenshot(t, ctx, filepath.Join(artifacts(t), "siege-report-long-run.png"))
+	})
+	t.Run("admission", func(t *testing.T) {
+		page := filepath.Join(dir, "admission.html")
+		writeReport(t, page, withAdmission(Synthetic(120)))
+		browsertest.Navigate(t, ctx, "file://"+page)
+		boxes := browsertest.Eval[[]figureBox](t, ctx, figureBoxes)
+		if i := slices.IndexFunc(boxes, func(b figureBox) bool { return b.ID == "plot-admission" }); i < 0 || boxes[i].Paths < 2 {
+			t.Errorf("figures %+v: want the waiting room drawn, two lines", boxes)
+		}
+		if w := browsertest.Eval[int](t, ctx, "document.documentElement.scrollWidth"); w > browsertest.Width {
+			t.Errorf("page is %d px wide, wider than the %d px window", w, browsertest.Width)
+		}
+		browsertest.Eval[bool](t, ctx, "document.getElementById('admission').scrollIntoView(), true")
+		browsertest.Screenshot(t, ctx, filepath.Join(artifacts(t), "siege-report-admission.png"))
+		browsertest.Eval[bool](t, ctx, "document.getElementById('plot-admission').scrollIntoView(), true")
+		browsertest.Screenshot(t, ctx, filepath.Join(artifacts(t), "siege-report-plot-admission.png"))
 	})
 	t.Run("empty run", func(t *testing.T) {
 		page := filepath.Join(dir, "empty.html")

@@ -83,7 +83,7 @@ func plots(r *Report) []plot {
 	tl := newTimeline(r)
 	var out []plot
 	for _, build := range []func(timeline) (plot, *chart){
-		viewerStatePlot, stalledPlot, throughputPlot, errorRatePlot,
+		viewerStatePlot, stalledPlot, waitingRoomPlot, throughputPlot, errorRatePlot,
 		latencyPlot, originPlot, connectionsPlot,
 	} {
 		p, c := build(tl)
@@ -128,6 +128,28 @@ func stalledPlot(tl timeline) (plot, *chart) {
 		return p, nil
 	}
 	return p, &chart{Unit: "viewers stalled", Series: tl.popSeries(viewerPop, func(s PopSecond) float64 { return count(s.Stalled) })}
+}
+
+func waitingRoomPlot(tl timeline) (plot, *chart) {
+	p := plot{ID: "plot-admission", Title: "Waiting room",
+		About: "Viewers held in the waiting room (every viewer population), and viewers admitted during each second."}
+	if tl.r.Admission == nil {
+		return p, nil
+	}
+	waiting := make([]float64, len(tl.xs))
+	for i, pop := range tl.r.Pops {
+		if isViewer(pop) {
+			addTo(waiting, tl.pop(i, func(s PopSecond) float64 { return count(s.Queued) }))
+		}
+	}
+	admitted := make([]float64, len(tl.r.Series))
+	for i, s := range tl.r.Series {
+		admitted[i] = count(s.Admitted)
+	}
+	return p, &chart{Unit: "viewers", Series: []series{
+		{Name: "waiting", Color: "#E69F00", X: tl.xs, Y: waiting},
+		{Name: "admitted that second", Color: "#009E73", X: tl.xs, Y: admitted},
+	}}
 }
 
 func throughputPlot(tl timeline) (plot, *chart) {

@@ -21,8 +21,11 @@ type Report struct {
 	Pops     []Pop     `json:"populations"`
 	Series   []Second  `json:"series"` // one entry per second of the run
 	Origin   *Origin   `json:"origin,omitempty"`
-	Checks   []Check   `json:"thresholds"`
-	Pass     bool      `json:"pass"` // every threshold held
+	// Admission is the viewers' passage through the target's admission
+	// control; absent when no viewer model reported it.
+	Admission *Admission `json:"admission,omitempty"`
+	Checks    []Check    `json:"thresholds"`
+	Pass      bool       `json:"pass"` // every threshold held
 }
 
 // Machine describes the host siege ran on.
@@ -94,6 +97,9 @@ type Second struct {
 	// OriginRequests is the origin's request count during that second, when
 	// the origin's metrics were read.
 	OriginRequests *float64 `json:"origin_requests,omitempty"`
+	// Admitted is how many viewers were admitted during that second (all
+	// populations; see Admission), when admission was measured.
+	Admitted int64 `json:"admitted,omitempty"`
 }
 
 // PopSecond is one population during one second.

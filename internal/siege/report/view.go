@@ -10,23 +10,24 @@ import (
 
 // page is what the HTML template shows: the report, already formatted.
 type page struct {
-	Scenario string
-	Target   string
-	Started  string
-	Duration string
-	Stopped  string
-	Machine  string
-	Phases   []phaseRow
-	Pass     bool
-	Held     string // "3 of 4 thresholds held"
-	Checks   []checkRow
-	Pops     []popRow
-	HasConns bool
-	Viewers  []viewerRow
-	Origin   *originRow
-	Plots    []plot
-	Notes    []string // what the reader should know about the data itself
-	Schema   string
+	Scenario  string
+	Target    string
+	Started   string
+	Duration  string
+	Stopped   string
+	Machine   string
+	Phases    []phaseRow
+	Pass      bool
+	Held      string // "3 of 4 thresholds held"
+	Checks    []checkRow
+	Pops      []popRow
+	HasConns  bool
+	Viewers   []viewerRow
+	Admission *admissionView
+	Origin    *originRow
+	Plots     []plot
+	Notes     []string // what the reader should know about the data itself
+	Schema    string
 }
 
 type phaseRow struct{ Name, From, To string }
@@ -96,6 +97,7 @@ func newPage(r *Report) *page {
 		}
 	}
 	p.Origin = newOriginRow(r.Origin)
+	p.Admission = newAdmissionView(r.Admission)
 	p.Notes = notes(r)
 	return p
 }

@@ -105,7 +105,8 @@ func (r *run) launch(ctx context.Context, pop int, due time.Time) {
 func (r *run) runClient(ctx context.Context, c sim.Client) {
 	if life := r.s.Populations[c.Pop].Lifetime; life > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, c.Intended.Add(life))
+		// The cause tells a model that its life, not the run, is over.
+		ctx, cancel = context.WithDeadlineCause(ctx, c.Intended.Add(life), sim.ErrLifetime)
 		defer cancel()
 	}
 	defer func() {

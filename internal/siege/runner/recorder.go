@@ -45,6 +45,7 @@ type Recorder struct {
 	segMu   sync.Mutex          // guards segs
 	segs    map[uint64]struct{} // hashes of the distinct segment URIs, at most maxSegments
 	scratch *hdr.Histogram      // used by Snapshot only
+	adm     admissionLog        // the viewers' admission records
 }
 
 // popRec is one population's measurements.
@@ -156,6 +157,9 @@ func (r *Recorder) State(pop int, from, to sim.State) {
 
 // Viewer implements sim.Recorder.
 func (r *Recorder) Viewer(pop int, v sim.ViewerSummary) {
+	if v.Admission != nil {
+		r.adm.add(v)
+	}
 	p := r.pops[pop]
 	p.viewerMu.Lock()
 	defer p.viewerMu.Unlock()
@@ -200,6 +204,13 @@ func (r *Recorder) Segment(_ int, uri string) {
 		r.segs[h] = struct{}{}
 	}
 	r.segMu.Unlock()
+}
+
+// Admission returns the report's admission section (nil when no viewer
+// reported admission), and counts each second's admissions into series,
+// the run's seconds from start. Call it once the clients are done.
+func (r *Recorder) Admission(start time.Time, series []report.Second) *report.Admission {
+	return r.adm.account(start, series)
 }
 
 // DistinctSegments returns how many distinct segment URIs viewers reported.

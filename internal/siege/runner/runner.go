@@ -284,6 +284,7 @@ func (r *run) report(parent, ctx context.Context, series []report.Second) *repor
 		off += p.Duration
 	}
 	rep.Origin = r.origin.account(r.rec)
+	rep.Admission = r.rec.Admission(r.start, rep.Series)
 	scenario.Evaluate(r.s.Thresholds, rep)
 	return rep
 }

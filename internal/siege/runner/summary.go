@@ -38,6 +38,7 @@ func WriteSummary(w io.Writer, rep *report.Report) error {
 			fmt.Fprintf(w, "%s: first refused (403/429/503) %.1f s after its first answer\n", p.Name, *p.RefusedAfterS)
 		}
 	}
+	writeAdmission(w, rep.Admission)
 	if o := rep.Origin; o != nil {
 		fmt.Fprintf(w, "origin: %.0f requests (%.0f for segments), %d segment responses to viewers, %.2f origin requests per distinct segment\n",
 			o.Requests, o.SegmentRequests, o.SegmentsServed, o.RequestsPerSegment)
@@ -78,4 +79,36 @@ func statusLine(m map[string]int64) string {
 		parts = append(parts, fmt.Sprintf("%s:%d", k, m[k]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// writeAdmission writes the admission section in three lines.
+func writeAdmission(w io.Writer, a *report.Admission) {
+	if a == nil {
+		return
+	}
+	fmt.Fprintf(w, "admission: %d viewers: %d admitted directly, %d queued → %d admitted from the queue, %d still waiting, %d gave up "+
+		"(%d never admitted, %d refused, %d rate-limited, %d queued again)\n", a.Viewers, a.AdmittedDirectly, a.Queued,
+		a.AdmittedFromQueue, a.StillWaiting, a.GaveUp, a.NotAdmitted, a.Refused, a.Limited, a.Requeued)
+	fifo := "not measured (no X-Rempart-Admitted)"
+	if a.FIFO.Measured {
+		fifo = fmt.Sprintf("%d (%d viewers involved, %d sequenced)", a.FIFO.Violations, a.FIFO.ViewersInvolved, a.FIFO.Sequenced)
+	}
+	wa := a.WaitAccuracy
+	fmt.Fprintf(w, "  queue time p50/p95/max %.1f/%.1f/%.1f s; FIFO violations %s; displayed wait within 30%%: %.1f%% of %d (error p50 %.0f%%, p95 %.0f%%)\n",
+		a.QueueTime.P50, a.QueueTime.P95, a.QueueTime.Max, fifo, 100*wa.WithinRatio, wa.Count, 100*wa.ErrorP50, 100*wa.ErrorP95)
+	pb := a.Playback
+	fmt.Fprintf(w, "  admitted: %d judged, %d stall-free (%.1f%%), %d cut by the end before their first picture; mean bitrate %.2f Mb/s%s\n",
+		pb.Viewers, pb.StallFree, 100*pb.StallFreeRatio, pb.UnstartedAtEnd, pb.MeanBitrate/1e6, renditionLine(a.Renditions))
+}
+
+// renditionLine lists the share of played time per rendition.
+func renditionLine(rs []report.RenditionShare) string {
+	if len(rs) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(rs))
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%s %.0f%%", r.Rendition, 100*r.Share))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

@@ -26,6 +26,9 @@ func (t Threshold) Measure(r *report.Report) (v float64, ok bool) {
 }
 
 func runMetric(r *report.Report, m string) (float64, bool) {
+	if f, ok := strings.CutPrefix(m, AdmissionPrefix); ok {
+		return admissionMetric(r.Admission, f)
+	}
 	var a viewerTotals
 	for i := range r.Pops {
 		a.add(&r.Pops[i])
@@ -128,4 +131,69 @@ func ratio(n, d int64) float64 {
 		return 0
 	}
 	return float64(n) / float64(d)
+}
+
+// admissionMetric is one field of the report's admission section. Counts
+// are measured whenever the section exists; a ratio, a percentile or the
+// FIFO count is not measured when nothing was there to judge (no viewer
+// admitted from the queue, no sequence number), so its threshold fails.
+func admissionMetric(a *report.Admission, f string) (float64, bool) {
+	if a == nil {
+		return 0, false
+	}
+	if v, ok := admissionCount(a, f); ok {
+		return float64(v), true
+	}
+	switch f {
+	case "queue_time_p50_s":
+		return a.QueueTime.P50, a.QueueTime.Count > 0
+	case "queue_time_p95_s":
+		return a.QueueTime.P95, a.QueueTime.Count > 0
+	case "queue_time_max_s":
+		return a.QueueTime.Max, a.QueueTime.Count > 0
+	case "fifo_violations":
+		return float64(a.FIFO.Violations), a.FIFO.Measured
+	case "fifo_viewers":
+		return float64(a.FIFO.ViewersInvolved), a.FIFO.Measured
+	case "wait_within_30pct":
+		return a.WaitAccuracy.WithinRatio, a.WaitAccuracy.Count > 0
+	case "wait_error_p50":
+		return a.WaitAccuracy.ErrorP50, a.WaitAccuracy.Count > 0
+	case "wait_error_p95":
+		return a.WaitAccuracy.ErrorP95, a.WaitAccuracy.Count > 0
+	case "admitted_stall_free":
+		return a.Playback.StallFreeRatio, a.Playback.Viewers > 0
+	case "mean_bitrate":
+		return a.Playback.MeanBitrate, a.Playback.MeanBitrate > 0
+	}
+	return 0, false
+}
+
+// admissionCount is one of the section's viewer counts.
+func admissionCount(a *report.Admission, f string) (int64, bool) {
+	switch f {
+	case "viewers":
+		return a.Viewers, true
+	case "admitted":
+		return a.AdmittedDirectly + a.AdmittedFromQueue, true
+	case "admitted_directly":
+		return a.AdmittedDirectly, true
+	case "queued":
+		return a.Queued, true
+	case "admitted_from_queue":
+		return a.AdmittedFromQueue, true
+	case "still_waiting":
+		return a.StillWaiting, true
+	case "gave_up":
+		return a.GaveUp, true
+	case "not_admitted":
+		return a.NotAdmitted, true
+	case "refused":
+		return a.Refused, true
+	case "limited":
+		return a.Limited, true
+	case "requeued":
+		return a.Requeued, true
+	}
+	return 0, false
 }

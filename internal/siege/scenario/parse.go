@@ -311,6 +311,8 @@ func (d *decoder) populations(s *Scenario, n *yaml.Node) {
 		p.Name = name
 		if !nameRE.MatchString(name) || strings.Contains(name, ".") {
 			d.fail(v, kpath, "population name %q: want lower-case letters, digits, - and _ (at most 64)", name)
+		} else if name+"." == AdmissionPrefix {
+			d.fail(v, kpath, "population name %q: reserved for the admission.* metrics; choose another", name)
 		}
 		d.pops[name] = len(s.Populations)
 		s.Populations = append(s.Populations, p)

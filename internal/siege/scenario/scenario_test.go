@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate phase name", "name: kickoff, duration", "name: before, duration", []string{"phases[1].name", "unique"}},
 		{"duplicate key", "max_duration: 2m", "max_duration: 2m\nmax_duration: 3m", []string{"max_duration"}},
 		{"bad population name", "flood:   {model", "Flood.x:   {model", []string{"populations.Flood.x", "population name"}},
+		{"reserved population name", "flood:   {model", "admission:   {model", []string{"populations.admission", "reserved"}},
 		{"params not mapping", "params: {path: /live/master.m3u8}", "params: [1]", []string{"populations.flood.params", "want a mapping"}},
 	}
 	for _, tt := range tests {
@@ -126,8 +128,8 @@ func TestParseDocumentErrors(t *testing.T) {
 
 func TestBuiltinsValidate(t *testing.T) {
 	infos := Builtins()
-	want := []string{"botnet-low-and-slow", "cache-bust", "conn-flood", "get-flood", "h2-flood", "kickoff",
-		"login-flood", "mixed", "slow-read", "slowloris"}
+	want := []string{"botnet-low-and-slow", "cache-bust", "conn-flood", "egress-cap", "get-flood", "h2-flood", "kickoff",
+		"login-flood", "mixed", "slow-read", "slowloris", "waiting-room"}
 	if len(infos) != len(want) {
 		t.Fatalf("Builtins() = %d scenarios, want %d", len(infos), len(want))
 	}
@@ -189,6 +191,10 @@ func TestThresholdParse(t *testing.T) {
 		{"stall_count <= NaN", "", "", "", 0, `value "NaN"`},
 		{"stall_count <=", "", "", "", 0, `value ""`},
 		{"stall_count", "", "", "", 0, "want \"metric op number\""},
+		{"admission.fifo_violations <= 0", "admission.fifo_violations", "", "<=", 0, ""},
+		{"admission.wait_within_30pct>=0.95", "admission.wait_within_30pct", "", ">=", 0.95, ""},
+		{"admission.fifo <= 0", "", "", "", 0, "valid admission metrics: admission.viewers, admission.admitted"},
+		{"admission. <= 0", "", "", "", 0, `unknown metric "admission."`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
@@ -311,4 +317,100 @@ func FuzzThreshold(f *testing.F) {
 			th.Eval(&report.Report{})
 		}
 	})
+}
+
+func TestAdmissionThresholds(t *testing.T) {
+	r := &report.Report{Admission: &report.Admission{
+		Viewers: 1000, AdmittedDirectly: 100, Queued: 900, AdmittedFromQueue: 300, StillWaiting: 590, GaveUp: 10,
+		NotAdmitted: 600, Refused: 2, Limited: 3, Requeued: 1,
+		QueueTime:    report.Spread{Count: 300, P50: 40, P95: 90, Max: 120},
+		FIFO:         report.FIFO{Measured: true, Sequenced: 400, Violations: 3, ViewersInvolved: 4},
+		WaitAccuracy: report.WaitAccuracy{Count: 300, Within: 285, WithinRatio: 0.95, ErrorP50: 0.1, ErrorP95: 0.35},
+		Playback:     report.Playback{Viewers: 398, StallFree: 398, StallFreeRatio: 1, UnstartedAtEnd: 2, MeanBitrate: 8e5},
+	}}
+	empty := &report.Report{Admission: &report.Admission{Viewers: 5, AdmittedDirectly: 5}}
+	tests := []struct {
+		expr  string
+		r     *report.Report
+		value float64
+		pass  bool
+	}{
+		{"admission.viewers == 1000", r, 1000, true},
+		{"admission.admitted == 400", r, 400, true},
+		{"admission.admitted_directly == 100", r, 100, true},
+		{"admission.queued == 900", r, 900, true},
+		{"admission.admitted_from_queue >= 1", r, 300, true},
+		{"admission.still_waiting == 590", r, 590, true},
+		{"admission.gave_up <= 0", r, 10, false},
+		{"admission.not_admitted == 600", r, 600, true},
+		{"admission.refused == 2", r, 2, true},
+		{"admission.limited == 3", r, 3, true},
+		{"admission.requeued == 1", r, 1, true},
+		{"admission.queue_time_p50_s == 40", r, 40, true},
+		{"admission.queue_time_p95_s <= 60", r, 90, false},
+		{"admission.queue_time_max_s == 120", r, 120, true},
+		{"admission.fifo_violations <= 0", r, 3, false},
+		{"admission.fifo_viewers == 4", r, 4, true},
+		{"admission.wait_within_30pct >= 0.95", r, 0.95, true},
+		{"admission.wait_error_p50 <= 0.3", r, 0.1, true},
+		{"admission.wait_error_p95 <= 0.3", r, 0.35, false},
+		{"admission.admitted_stall_free >= 1", r, 1, true},
+		{"admission.mean_bitrate <= 1000000", r, 8e5, true},
+		// Nothing to judge: not measured, so the threshold fails.
+		{"admission.fifo_violations <= 0", empty, 0, false},
+		{"admission.wait_within_30pct >= 0", empty, 0, false},
+		{"admission.queue_time_p95_s <= 1000", empty, 0, false},
+		{"admission.admitted_stall_free >= 0", empty, 0, false},
+		{"admission.queued <= 0", empty, 0, true},
+		{"admission.queued <= 0", &report.Report{}, 0, false}, // no admission section
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			th, err := ParseThreshold(tt.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := th.Eval(tt.r); c.Value != tt.value || c.Pass != tt.pass {
+				t.Errorf("Eval = %+v, want value %v pass %v", c, tt.value, tt.pass)
+			}
+		})
+	}
+}
+
+// TestBuiltinsRunSmall: at --scale 0.05 --duration 4s (how the end-to-end
+// tests run them) every population of every built-in still arrives, and
+// the waiting room still holds ten times its capacity at --scale 0.1
+// --duration 60s.
+func TestBuiltinsRunSmall(t *testing.T) {
+	for _, info := range Builtins() {
+		s, err := Load(info.Name, registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Scale(0.05)
+		s.Fit(4 * time.Second)
+		for i, p := range s.Populations {
+			var n float64
+			for _, ph := range s.Phases {
+				for _, a := range ph.Arrivals {
+					if a.Pop == i {
+						n += math.Floor((a.From+a.To)/2*ph.Duration.Seconds() + 0.5) // as the runner counts
+					}
+				}
+			}
+			if n < 1 {
+				t.Errorf("%s: population %s: no client at --scale 0.05 --duration 4s", info.Name, p.Name)
+			}
+		}
+	}
+	s, err := Load("waiting-room", registry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Scale(0.1)
+	s.Fit(time.Minute)
+	// The edge is given max_sessions 10 at this scale: ~20 admitted in a minute.
+	if n := s.ExpectedClients(0); n < 200 || n > 250 {
+		t.Errorf("waiting-room at --scale 0.1 --duration 60s: %.0f viewers, want 200 to 250", n)
+	}
 }

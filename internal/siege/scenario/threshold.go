@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,9 +14,9 @@ import (
 // "stall_free_viewers >= 0.99" or "flood.status_429 > 0".
 type Threshold struct {
 	Expr   string  // as written
-	Metric string  // left-hand side as written, e.g. "startup_p95_ms" or "viewers.errors"
+	Metric string  // left-hand side as written, e.g. "startup_p95_ms", "viewers.errors" or "admission.queued"
 	Pop    string  // population of a "<population>.<field>" metric; empty otherwise
-	Field  string  // the field of a population metric, or Metric itself
+	Field  string  // the field of a population metric, or Metric itself (admission.* included)
 	Op     string  // one of >= <= > < ==
 	Value  float64 // right-hand side
 }
@@ -25,6 +26,20 @@ var runMetrics = []string{
 	"stall_free_viewers", "startup_p50_ms", "startup_p95_ms", "startup_p99_ms",
 	"stall_count", "stall_seconds", "segment_p99_ms", "viewer_errors", "error_ratio",
 	"attack_requests", "origin_requests_per_segment",
+}
+
+// AdmissionPrefix starts the metrics of the report's admission section
+// ("admission.fifo_violations"); no population may be called "admission".
+const AdmissionPrefix = "admission."
+
+// admissionMetrics are the fields of "admission.<field>" metrics.
+var admissionMetrics = []string{
+	"viewers", "admitted", "admitted_directly", "queued", "admitted_from_queue", "still_waiting",
+	"gave_up", "not_admitted", "refused", "limited", "requeued",
+	"queue_time_p50_s", "queue_time_p95_s", "queue_time_max_s",
+	"fifo_violations", "fifo_viewers",
+	"wait_within_30pct", "wait_error_p50", "wait_error_p95",
+	"admitted_stall_free", "mean_bitrate",
 }
 
 // popFields are the fields of "<population>.<field>" metrics, besides
@@ -66,6 +81,14 @@ func ParseThreshold(expr string) (Threshold, error) {
 
 func (t *Threshold) parseMetric() error {
 	pop, field, dotted := strings.Cut(t.Metric, ".")
+	if pop+"." == AdmissionPrefix {
+		if !slices.Contains(admissionMetrics, field) {
+			return fmt.Errorf("%q: unknown metric %q (valid admission metrics: admission.%s)",
+				t.Expr, t.Metric, strings.Join(admissionMetrics, ", admission."))
+		}
+		t.Field = t.Metric
+		return nil
+	}
 	if !dotted {
 		for _, m := range runMetrics {
 			if t.Metric == m {
@@ -73,8 +96,8 @@ func (t *Threshold) parseMetric() error {
 				return nil
 			}
 		}
-		return fmt.Errorf("%q: unknown metric %q (valid: %s, or <population>.<%s|status_<code>>)",
-			t.Expr, t.Metric, strings.Join(runMetrics, ", "), strings.Join(popFields, "|"))
+		return fmt.Errorf("%q: unknown metric %q (valid: %s, admission.<%s>, or <population>.<%s|status_<code>>)",
+			t.Expr, t.Metric, strings.Join(runMetrics, ", "), strings.Join(admissionMetrics, "|"), strings.Join(popFields, "|"))
 	}
 	t.Pop, t.Field = pop, field
 	if pop == "" {

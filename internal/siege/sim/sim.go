@@ -120,4 +120,8 @@ type ViewerSummary struct {
 	Errors    int           // failed requests (after retries)
 	Watched   time.Duration // media time played
 	Bitrate   int           // average bitrate played, bits/s (0: unknown)
+	// Admission is what the viewer lived through at the target's admission
+	// control (waiting room, sessions); nil for models that do not report
+	// it. The runner builds the report's admission section from these.
+	Admission *Admission
 }

@@ -3,7 +3,9 @@ package viewer
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/rempart/rempart/internal/siege/sim"
@@ -14,7 +16,8 @@ import (
 const maxFailures = 10
 
 // viewer is what every model shares: the client, the reported state, the
-// waiting-room time and the error count of one simulated person.
+// waiting-room time and record, and the error count of one simulated
+// person.
 type viewer struct {
 	env *sim.Env
 	c   sim.Client
@@ -29,6 +32,15 @@ type viewer struct {
 	errors   int // failed requests, after retries
 	failures int // consecutive failed requests
 	timer    *time.Timer
+	adm      admissionTrack
+
+	// Set by bound: "watch_admitted" ends the viewer's context stayFor
+	// after its admission (leave, by leaveTimer); "patience" bounds each
+	// stay in a waiting room.
+	stayFor    time.Duration
+	leave      context.CancelFunc
+	leaveTimer *time.Timer
+	patience   time.Duration
 }
 
 func newViewer(env *sim.Env, c sim.Client) *viewer {
@@ -40,7 +52,7 @@ func newViewer(env *sim.Env, c sim.Client) *viewer {
 	if c.Pop >= 0 && c.Pop < len(env.Params) {
 		p = env.Params[c.Pop]
 	}
-	v := &viewer{env: env, c: c, p: p, now: now}
+	v := &viewer{env: env, c: c, p: p, now: now, adm: newAdmissionTrack()}
 	v.cl = newClient(env, c, p, now)
 	return v
 }
@@ -105,7 +117,7 @@ func (v *viewer) sleepUntil(ctx context.Context, t time.Time) bool {
 func (v *viewer) fetch(ctx context.Context, r *request) (response, error) {
 	res, err := v.fetchQueued(ctx, r)
 	if err == nil && (res.status < 200 || res.status > 299) {
-		err = &statusError{res.status}
+		err = &statusError{status: res.status}
 	}
 	if err != nil {
 		v.failures++
@@ -115,13 +127,23 @@ func (v *viewer) fetch(ctx context.Context, r *request) (response, error) {
 	return res, err
 }
 
-// statusError is an answer that is not a success.
-type statusError struct{ status int }
+// statusError is an answer that is not a success; reason is a refusal's.
+type statusError struct {
+	status int
+	reason string
+}
 
-func (e *statusError) Error() string { return "status " + http.StatusText(e.status) }
+func (e *statusError) Error() string {
+	if e.reason != "" {
+		return "refused: " + e.reason
+	}
+	return "status " + http.StatusText(e.status)
+}
 
-// fetchQueued sends r and, while the answer is a waiting-room answer,
-// waits as told and sends it again.
+// fetchQueued sends r (following redirects) and, while the answer is a
+// waiting-room answer, waits as told and sends it again. It keeps the
+// credentials the answers hand out and notes the viewer's passage through
+// admission.
 func (v *viewer) fetchQueued(ctx context.Context, r *request) (response, error) {
 	var since time.Time
 	defer func() {
@@ -132,18 +154,26 @@ func (v *viewer) fetchQueued(ctx context.Context, r *request) (response, error) 
 		}
 	}()
 	for {
-		res, err := v.cl.do(ctx, r)
+		res, err := v.cl.follow(ctx, r)
 		if err != nil {
 			return res, err
 		}
-		wait, queued := v.cl.queueWait(res, v.now())
-		if !queued {
-			return res, nil
+		at := v.now()
+		vd, err := v.read(res, at)
+		if err != nil || vd.kind == answerOther {
+			return res, err
 		}
+		v.adm.hold(at, &vd)
 		if !v.inQueue {
-			since, v.inQueue = v.now(), true
+			since, v.inQueue = at, true
 			v.report()
 		}
+		wait := jittered(vd.retry, rand.Float64())
+		if v.patience > 0 && at.Add(wait).After(since.Add(v.patience)) {
+			v.sleepUntil(ctx, since.Add(v.patience))
+			return res, ErrGaveUp
+		}
+		v.adm.polled(wait)
 		if !v.sleep(ctx, wait) {
 			return res, ctx.Err()
 		}
@@ -151,8 +181,44 @@ func (v *viewer) fetchQueued(ctx context.Context, r *request) (response, error) 
 	}
 }
 
+// read reads res, received at at, for admission: it keeps the credentials
+// the answer hands out and notes a success or a refusal (an error).
+func (v *viewer) read(res response, at time.Time) (verdict, error) {
+	vd := judge(res, at)
+	v.cl.keepAnswer(&vd.qa)
+	switch {
+	case vd.kind == answerRefused:
+		reason := vd.qa.reason()
+		v.adm.refusal(reason)
+		v.cl.forget(reason)
+		return vd, &statusError{res.status, reason}
+	case vd.kind == answerOther && res.status >= 200 && res.status <= 299:
+		v.cl.admitted()
+		if v.adm.success(at, vd.seq) {
+			v.onAdmitted()
+		}
+	}
+	return vd, nil
+}
+
+// hopeless reports whether err is a refusal that trying again cannot
+// cure: not a ticket or session refused (those are dropped, and the next
+// try queues anew), but an account limit or a playback token.
+func hopeless(err error) bool {
+	var se *statusError
+	return errors.As(err, &se) && se.reason != "" &&
+		!strings.Contains(se.reason, "ticket") && !strings.Contains(se.reason, "session")
+}
+
+// failed reports whether err is a failure of the viewer's to count: not
+// the end of its life or of the run, not the budget, not its giving up.
+func failed(ctx context.Context, err error) bool {
+	return err != nil && ctx.Err() == nil && !errors.Is(err, ErrBudget) && !errors.Is(err, ErrGaveUp)
+}
+
 // stopped reports whether err ends the viewer's life: the run is over,
-// the budget is spent, or too many requests failed in a row.
+// the budget is spent, the viewer gave up waiting, or too many requests
+// failed in a row.
 func (v *viewer) stopped(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || errors.Is(err, ErrBudget) || v.failures >= maxFailures
+	return ctx.Err() != nil || errors.Is(err, ErrBudget) || errors.Is(err, ErrGaveUp) || v.failures >= maxFailures
 }

@@ -30,8 +30,11 @@ var (
 // Client limits: what one viewer reads and sends.
 const (
 	readBufferSize = 4 << 10  // bufio reader per connection
-	maxQueueBody   = 16 << 10 // waiting-room answers read for a ticket
-	maxHeaderValue = 1 << 10  // tickets and tokens longer than this are ignored
+	maxQueueBody   = 16 << 10 // waiting-room answers and refusals read for their JSON
+	maxHeaderValue = 1 << 10  // tickets and sessions longer than this are ignored
+	// maxRedirects bounds the redirects one request follows: a degraded
+	// rendition's playlist redirects once; more is a loop.
+	maxRedirects = 5
 )
 
 // aLongTimeAgo unblocks every read and write when set as a deadline.
@@ -55,11 +58,12 @@ type response struct {
 	body   []byte        // the first request.keep bytes of the body
 	n      int64         // body bytes read
 	took   time.Duration // from sending to the end of the body
+	url    *url.URL      // the URL that answered (after redirects); set by follow
 }
 
 // client is one viewer's HTTP/1.1 client: a single keep-alive connection
 // to the target, opened from the viewer's source address, with its own
-// cookies and admission tokens. A viewer sends one request at a time, as a
+// cookies and admission credentials. A viewer sends one request at a time, as a
 // player's loader does, so the client holds no goroutine and no lock: its
 // memory is the connection, a 4 KiB read buffer and the request being
 // written. It is not safe for concurrent use.
@@ -78,8 +82,14 @@ type client struct {
 	wbuf []byte
 	jar  jar
 
-	// Admission state the target handed out, sent back on every request.
-	ticket, token, query string
+	// Admission credentials the target handed out, sent back on every
+	// request as headers (the jar sends the cookies).
+	ticket, session string
+	// firstSent is when the first request was sent (the viewer's arrival
+	// at the target); zero before.
+	firstSent time.Time
+	// budgetOut is set once the run's request budget refused a request.
+	budgetOut bool
 }
 
 func newClient(env *sim.Env, c sim.Client, p sim.Params, now func() time.Time) *client {
@@ -109,13 +119,13 @@ func hostOnly(hostport string) string {
 // on a kept-alive connection that the target had closed is sent again once
 // on a fresh connection (it never reached the target).
 func (cl *client) do(ctx context.Context, r *request) (response, error) {
-	if !cl.env.Budget.Take() {
+	if !cl.take() {
 		return response{}, ErrBudget
 	}
 	reused := cl.conn != nil
 	res, err := cl.roundTrip(ctx, r)
 	if err != nil && reused && res.status == 0 && ctx.Err() == nil && !isTimeout(err) {
-		if !cl.env.Budget.Take() {
+		if !cl.take() {
 			return response{}, ErrBudget
 		}
 		res, err = cl.roundTrip(ctx, r)
@@ -128,6 +138,50 @@ func (cl *client) do(ctx context.Context, r *request) (response, error) {
 	return res, err
 }
 
+// take asks the budget for one request.
+func (cl *client) take() bool {
+	if cl.env.Budget.Take() {
+		return true
+	}
+	cl.budgetOut = true
+	return false
+}
+
+// follow sends r and follows the target's redirects (for GET, on the
+// target only, at most maxRedirects), as a player's loader does: an edge
+// degrading the stream answers a dropped rendition's playlist with a 302
+// to a kept one. Every hop is recorded as a request, all from r's intended
+// time (the player waited for all of them). res.url is the URL that
+// answered.
+func (cl *client) follow(ctx context.Context, r *request) (response, error) {
+	hop := *r
+	for i := 0; ; i++ {
+		res, err := cl.do(ctx, &hop)
+		res.url = hop.url
+		if err != nil || !isRedirect(res.status) || (hop.method != "" && hop.method != http.MethodGet) {
+			return res, err
+		}
+		loc := res.header.Get("Location")
+		if loc == "" || i == maxRedirects {
+			return res, nil // not a success: the caller counts it as a failure
+		}
+		u, err := cl.resolve(hop.url, loc)
+		if err != nil {
+			return res, err
+		}
+		hop.url = u
+	}
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther,
+		http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
@@ -137,6 +191,9 @@ func isTimeout(err error) bool {
 // the answer. Any error closes the connection.
 func (cl *client) roundTrip(ctx context.Context, r *request) (res response, err error) {
 	sent := cl.now()
+	if cl.firstSent.IsZero() {
+		cl.firstSent = sent
+	}
 	defer func() {
 		res.took = cl.now().Sub(sent)
 		if err != nil {
@@ -163,12 +220,13 @@ func (cl *client) roundTrip(ctx context.Context, r *request) (res response, err 
 	}
 	res.status, res.header = resp.StatusCode, resp.Header
 	keep := r.keep
-	if resp.StatusCode == http.StatusServiceUnavailable || resp.StatusCode == http.StatusTooManyRequests {
+	switch resp.StatusCode {
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusForbidden, http.StatusUnauthorized:
 		keep = max(keep, maxQueueBody)
 	}
 	res.body, res.n, err = readBody(resp.Body, keep)
 	cl.jar.set(resp, cl.now())
-	cl.keepToken(resp.Header)
+	cl.keepCredentials(resp.Header)
 	if err == nil && resp.Close {
 		cl.close()
 	}
@@ -257,14 +315,6 @@ func (cl *client) encode(r *request) []byte {
 	b = append(b, method...)
 	b = append(b, ' ')
 	b = append(b, r.url.RequestURI()...)
-	if cl.query != "" {
-		if r.url.RawQuery == "" {
-			b = append(b, '?')
-		} else {
-			b = append(b, '&')
-		}
-		b = append(b, cl.query...)
-	}
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, cl.host...)
 	b = header(b, "User-Agent", cl.ua)
@@ -272,7 +322,7 @@ func (cl *client) encode(r *request) []byte {
 	b = header(b, "Range", r.byteRange)
 	b = header(b, "Cookie", cl.jar.header(cl.now()))
 	b = header(b, ticketHeader, cl.ticket)
-	b = header(b, tokenHeader, cl.token)
+	b = header(b, sessionHeader, cl.session)
 	if r.body != nil {
 		b = header(b, "Content-Type", "application/json")
 		b = header(b, "Content-Length", strconv.Itoa(len(r.body)))
@@ -292,13 +342,6 @@ func header(b []byte, name, value string) []byte {
 	b = append(b, name...)
 	b = append(b, ": "...)
 	return append(b, value...)
-}
-
-// keepToken remembers a playback token the target sends in a header.
-func (cl *client) keepToken(h http.Header) {
-	if t := h.Get(tokenHeader); t != "" && safeHeaderValue(t) {
-		cl.token = t
-	}
 }
 
 // safeHeaderValue reports whether v can be sent back as a header value.

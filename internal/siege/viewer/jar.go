@@ -46,6 +46,16 @@ func (j *jar) set(resp *http.Response, now time.Time) {
 	}
 }
 
+// has reports whether the jar holds a cookie called name.
+func (j *jar) has(name string) bool {
+	for _, c := range j.cookies {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func (j *jar) remove(name string) {
 	for i, c := range j.cookies {
 		if c.name == name {

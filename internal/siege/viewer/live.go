@@ -23,8 +23,19 @@ import (
 //	max_buffer      media buffered ahead at most, default 30s
 //	abr_safety      share of the measured throughput a rendition may use, default 0.8
 //	max_bandwidth   highest BANDWIDTH the player may pick, bits/s; 0: no cap
-//	watch           how long the viewer stays; default until the run's phase ends
+//	watch           how long the viewer stays, from its arrival; default
+//	                until the run (or the population's lifetime) ends
+//	watch_admitted  how long the viewer watches once admitted (from the
+//	                admitting answer), so that its place frees; default no limit
+//	patience        how long the viewer waits in a waiting room before it
+//	                gives up and leaves; default no limit
 //	timeout         per request, default 20s
+//
+// A media playlist answered with a redirect (an edge degrading the stream
+// moves a dropped rendition's players down) is followed, and the rendition
+// actually received becomes the one playing: its bitrate is the one
+// reported. The player then does not climb back above it for
+// redirectHold.
 type live struct{}
 
 var _ sim.Model = live{}
@@ -33,6 +44,13 @@ var _ sim.Model = live{}
 const (
 	masterAttempts = 4 // master playlist tries before the player gives up
 	listedMemory   = 8 // playlist loads remembered to date segment needs
+	// redirectHold is how long a player redirected down a rendition stays
+	// at or below the rendition it landed on (an edge's degradation level
+	// changes at most every few seconds; climbing back at once would cost
+	// a redirect per playlist load).
+	redirectHold = 20 * time.Second
+	// maxTags bounds the renditions whose played time a viewer tells apart.
+	maxTags = 16
 )
 
 // liveViewer is one person watching the live channel.
@@ -57,6 +75,11 @@ type liveViewer struct {
 	listed     []listing // when the newest sequence numbers were first listed
 	est        throughput
 	switches   int
+
+	offList      bool      // playing a rendition the master did not list (reached by a redirect)
+	ceiling      int       // highest variant the ABR may pick until ceilingUntil
+	ceilingUntil time.Time // set by a redirect
+	tags         []string  // renditions played, by playout tag: their media playlist paths
 }
 
 // listing says that the segments up to last were listed at at.
@@ -67,20 +90,46 @@ type listing struct {
 
 // Run plays the live channel until ctx ends, the watch time is over, the
 // budget is spent or the stream fails for good.
-func (live) Run(ctx context.Context, env *sim.Env, c sim.Client) {
+func (live) Run(parent context.Context, env *sim.Env, c sim.Client) {
 	lv := newLiveViewer(env, c)
-	if d := durationParam(lv.p, "watch", 0); d > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
+	ctx, release := lv.bound(parent)
+	defer release()
 	lv.setBase(sim.StateStarting)
 	if lv.loadMaster(ctx) {
 		lv.play(ctx)
 	}
-	s := lv.po.summary(lv.now())
+	now := lv.now()
+	s := lv.po.summary(now)
 	s.Switches = lv.switches
+	s.Admission = lv.admissionRecord(parent, now)
+	s.Admission.Played = lv.played()
 	lv.end(s)
+}
+
+// played returns the media time played per rendition.
+func (lv *liveViewer) played() []sim.Played {
+	var out []sim.Played
+	for i, tp := range lv.po.byTag {
+		if tp.d > 0 && i < len(lv.tags) {
+			out = append(out, sim.Played{Rendition: lv.tags[i], Bandwidth: tp.bitSeconds / tp.d.Seconds(), Time: tp.d})
+		}
+	}
+	return out
+}
+
+// tag returns the playout tag of the rendition playing now.
+func (lv *liveViewer) tag() int {
+	p := lv.mediaURL.Path
+	for i, t := range lv.tags {
+		if t == p {
+			return i
+		}
+	}
+	if len(lv.tags) == maxTags {
+		return maxTags - 1
+	}
+	lv.tags = append(lv.tags, p)
+	return len(lv.tags) - 1
 }
 
 func newLiveViewer(env *sim.Env, c sim.Client) *liveViewer {
@@ -110,7 +159,8 @@ func (lv *liveViewer) loadMaster(ctx context.Context) bool {
 	lv.masterURL = u
 	intended := lv.po.joined
 	for attempt := range masterAttempts {
-		res, err := lv.fetch(ctx, &request{kind: sim.KindMaster, url: u, intended: intended, keep: hls.MaxSize + 1})
+		var res response
+		res, err = lv.fetch(ctx, &request{kind: sim.KindMaster, url: u, intended: intended, keep: hls.MaxSize + 1})
 		if err == nil {
 			if err = lv.useMaster(res.body); err != nil {
 				lv.failures++
@@ -119,12 +169,12 @@ func (lv *liveViewer) loadMaster(ctx context.Context) bool {
 		if err == nil {
 			return true
 		}
-		if errors.Is(err, ErrOffTarget) || lv.stopped(ctx, err) || !lv.sleep(ctx, time.Second<<attempt) {
+		if errors.Is(err, ErrOffTarget) || hopeless(err) || lv.stopped(ctx, err) || !lv.sleep(ctx, time.Second<<attempt) {
 			break
 		}
 		intended = lv.now()
 	}
-	if ctx.Err() == nil {
+	if failed(ctx, err) {
 		lv.errors++
 	}
 	return false
@@ -212,11 +262,14 @@ func (lv *liveViewer) reload(ctx context.Context, began time.Time) error {
 		}
 	}
 	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, ErrBudget) {
+		if failed(ctx, err) {
 			lv.errors++
 		}
 		lv.nextReload = began.Add(lv.targetDuration() / 2)
 		return err
+	}
+	if res.url != lv.mediaURL {
+		lv.moved(res.url)
 	}
 	changed := lv.pl == nil || lastSeq(pl) > lastSeq(lv.pl)
 	lv.pl = pl
@@ -316,19 +369,47 @@ func (lv *liveViewer) download(ctx context.Context, seg *hls.Segment) error {
 		intended = lv.now()
 	}
 	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, ErrBudget) {
+		if failed(ctx, err) {
 			lv.errors++
 		}
 		return err
 	}
 	lv.lastDone = lv.now()
 	if sc, ok := lv.env.Rec.(sim.SegmentCounter); ok {
-		sc.Segment(lv.c.Pop, u.RequestURI())
+		sc.Segment(lv.c.Pop, res.url.RequestURI())
 	}
 	lv.est.sample(res.n, res.took)
-	lv.po.add(lv.now(), seg.Duration, rate(lv.variants[lv.cur]))
+	lv.po.addAs(lv.now(), seg.Duration, lv.received(res.n, seg.Duration), lv.tag())
 	lv.adapt()
 	return nil
+}
+
+// received is the bitrate of the segment just received: its rendition's,
+// or, for a rendition the master did not list, the segment's own.
+func (lv *liveViewer) received(n int64, d time.Duration) float64 {
+	if lv.offList && d > 0 {
+		return float64(n*8) / d.Seconds()
+	}
+	return rate(lv.variants[lv.cur])
+}
+
+// moved follows a redirect of the media playlist to u: the rendition
+// received is now the one playing, and the player stays at or below it
+// for redirectHold.
+func (lv *liveViewer) moved(u *url.URL) {
+	from := lv.cur
+	lv.mediaURL, lv.offList = u, true
+	lv.ceiling = max(from-1, 0)
+	for i, v := range lv.variants {
+		if vu, err := lv.cl.resolve(lv.masterURL, v.URI); err == nil && vu.String() == u.String() {
+			lv.cur, lv.offList, lv.ceiling = i, false, i
+			break
+		}
+	}
+	if lv.cur != from || lv.offList {
+		lv.switches++
+	}
+	lv.ceilingUntil = lv.now().Add(redirectHold)
 }
 
 // adapt switches rendition, at this segment boundary, to the highest one
@@ -336,14 +417,19 @@ func (lv *liveViewer) download(ctx context.Context, seg *hls.Segment) error {
 // are buffered.
 func (lv *liveViewer) adapt() {
 	want := choose(lv.variants, lv.est.estimate()*lv.safety)
-	if want == lv.cur || (want > lv.cur && lv.po.buffered < 2*lv.targetDuration()) {
+	if lv.now().Before(lv.ceilingUntil) {
+		want = min(want, lv.ceiling)
+	} else if lv.offList {
+		want = min(want, lv.cur) // back on a listed rendition, at most the one left
+	}
+	if (want == lv.cur && !lv.offList) || (want > lv.cur && lv.po.buffered < 2*lv.targetDuration()) {
 		return
 	}
 	u, err := lv.cl.resolve(lv.masterURL, lv.variants[want].URI)
 	if err != nil {
 		return
 	}
-	lv.cur, lv.mediaURL = want, u
+	lv.cur, lv.mediaURL, lv.offList = want, u, false
 	lv.switches++
 	lv.pl, lv.nextReload = nil, lv.now()
 }

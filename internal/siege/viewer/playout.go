@@ -29,13 +29,21 @@ type playout struct {
 	stallTime  time.Duration
 	stallSince time.Time
 	watched    time.Duration
-	bitSeconds float64 // Σ bitrate × seconds played
+	bitSeconds float64   // Σ bitrate × seconds played
+	byTag      []tagPlay // played per tag (a model's rendition index), when tagged
 }
 
 // chunk is one downloaded piece of media in the buffer.
 type chunk struct {
 	d       time.Duration
 	bitrate float64 // bits/s
+	tag     int     // the model's label for where it came from (a rendition)
+}
+
+// tagPlay is what was played of one tag.
+type tagPlay struct {
+	d          time.Duration
+	bitSeconds float64
 }
 
 // playing reports whether the playhead moves.
@@ -69,6 +77,10 @@ func (p *playout) consume(d time.Duration) {
 		c := &p.queue[0]
 		take := min(d, c.d)
 		p.bitSeconds += take.Seconds() * c.bitrate
+		if c.tag < len(p.byTag) {
+			p.byTag[c.tag].d += take
+			p.byTag[c.tag].bitSeconds += take.Seconds() * c.bitrate
+		}
 		c.d -= take
 		d -= take
 		if c.d == 0 {
@@ -80,8 +92,17 @@ func (p *playout) consume(d time.Duration) {
 // add puts d of media at bitrate into the buffer at now, starting or
 // resuming the picture when enough is buffered.
 func (p *playout) add(now time.Time, d time.Duration, bitrate float64) {
+	p.addAs(now, d, bitrate, 0)
+}
+
+// addAs is add for media labelled tag (≥ 0), whose played time is kept
+// apart in byTag.
+func (p *playout) addAs(now time.Time, d time.Duration, bitrate float64, tag int) {
 	p.advance(now)
-	p.queue = append(p.queue, chunk{d, bitrate})
+	for len(p.byTag) <= tag {
+		p.byTag = append(p.byTag, tagPlay{})
+	}
+	p.queue = append(p.queue, chunk{d, bitrate, tag})
 	p.buffered += d
 	switch {
 	case !p.started && len(p.queue) >= p.startNeed:

@@ -40,42 +40,6 @@ func TestPlayout(t *testing.T) {
 	}
 }
 
-func TestQueueWait(t *testing.T) {
-	now := time.Unix(1000, 0)
-	for _, tc := range []struct {
-		name       string
-		status     int
-		retryAfter string
-		body       string
-		min, max   time.Duration
-		queued     bool
-	}{
-		{"seconds", 503, "3", "", 3 * time.Second, 3750 * time.Millisecond, true},
-		{"date", 429, now.Add(10 * time.Second).UTC().Format(http.TimeFormat), "", 10 * time.Second, 12500 * time.Millisecond, true},
-		{"ticket", 503, "", `{"ticket":"x","retry_after":2}`, 2 * time.Second, 2500 * time.Millisecond, true},
-		{"zero is clamped", 503, "0", "", minQueueWait, 2 * minQueueWait, true},
-		{"plain 503", 503, "", "overloaded", 0, 0, false},
-		{"200 with retry-after", 200, "3", "", 0, 0, false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cl := &client{}
-			h := http.Header{}
-			if tc.retryAfter != "" {
-				h.Set("Retry-After", tc.retryAfter)
-			}
-			d, q := cl.queueWait(response{status: tc.status, header: h, body: []byte(tc.body)}, now)
-			if q != tc.queued || d < tc.min || d > tc.max {
-				t.Errorf("queueWait = %v, %v; want %v in [%v, %v]", d, q, tc.queued, tc.min, tc.max)
-			}
-		})
-	}
-	cl := &client{}
-	cl.queueWait(response{status: 503, header: http.Header{}, body: []byte(`{"ticket":"a\r\nX: y","token":"tok","query":"t=1"}`)}, now)
-	if cl.ticket != "" || cl.token != "tok" || cl.query != "t=1" {
-		t.Errorf("admission kept: ticket %q token %q query %q", cl.ticket, cl.token, cl.query)
-	}
-}
-
 func TestJar(t *testing.T) {
 	now := time.Unix(1000, 0)
 	var j jar
