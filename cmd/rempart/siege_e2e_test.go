@@ -24,6 +24,13 @@ import (
 // URL to siege and the edge's admin address ("" when direct).
 func liveStack(t *testing.T, latency time.Duration, direct bool) (target, admin string) {
 	t.Helper()
+	return liveStackWith(t, latency, direct, nil)
+}
+
+// liveStackWith is liveStack with the edge's configuration changed by edit
+// (after the quick defaults, before validation).
+func liveStackWith(t *testing.T, latency time.Duration, direct bool, edit func(*config.Config)) (target, admin string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	src, err := synth.New(synth.Options{SegmentDuration: time.Second, Window: 6, Latency: latency})
 	if err != nil {
@@ -44,6 +51,13 @@ func liveStack(t *testing.T, latency time.Duration, direct bool) (target, admin 
 		t.Fatal(err)
 	}
 	cfg.Admin.Listen = "127.0.0.1:0"
+	if edit != nil {
+		edit(cfg)
+		cfg.Defaults()
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e, err := edge.New(cfg, edge.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package viewer
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"github.com/rempart/rempart/internal/siege/sim"
@@ -121,9 +122,16 @@ func (v *viewer) bound(parent context.Context) (context.Context, func()) {
 	}
 }
 
-// onAdmitted starts the "watch_admitted" countdown.
+// onAdmitted starts the "watch_admitted" countdown. With
+// "watch_admitted_spread" s (0 to 1) the time watched is drawn uniformly in
+// watch_admitted × [1−s, 1+s]: real viewers do not all leave after the same
+// time, and a crowd that did would free places in synchronized bursts.
 func (v *viewer) onAdmitted() {
 	if v.stayFor > 0 && v.leave != nil && v.leaveTimer == nil {
-		v.leaveTimer = time.AfterFunc(v.stayFor, v.leave)
+		d := v.stayFor
+		if sp := min(max(v.p.Float("watch_admitted_spread", 0), 0), 1); sp > 0 {
+			d = time.Duration(float64(d) * (1 - sp + 2*sp*rand.Float64()))
+		}
+		v.leaveTimer = time.AfterFunc(d, v.leave)
 	}
 }

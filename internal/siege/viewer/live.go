@@ -27,6 +27,8 @@ import (
 //	                until the run (or the population's lifetime) ends
 //	watch_admitted  how long the viewer watches once admitted (from the
 //	                admitting answer), so that its place frees; default no limit
+//	watch_admitted_spread  0 to 1: the time watched is drawn uniformly in
+//	                watch_admitted × [1−s, 1+s]; default 0 (all the same)
 //	patience        how long the viewer waits in a waiting room before it
 //	                gives up and leaves; default no limit
 //	timeout         per request, default 20s

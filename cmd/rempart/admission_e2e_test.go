@@ -1,0 +1,58 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/siege/report"
+)
+
+// TestWaitingRoomGoal runs siege's waiting-room scenario, small, against
+// the edge with admission on: viewers arrive at about ten times what the
+// edge admits. Its thresholds carry issue 5's goal: every admitted viewer
+// stall-free, no FIFO violation, displayed waits within 30 % of the actual
+// wait, viewers admitted from the queue as places free.
+//
+// At this size (30 places, 80 s) the room has seen few departures when
+// most waits are first displayed, and the system never settles: the wait
+// threshold (95 % within 30 %) is judged by the full run in bench
+// (bench/admission.sh); here the share must stay above minWaitShare, and
+// every other threshold must hold.
+func TestWaitingRoomGoal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end siege runs (-short)")
+	}
+	const scale = 0.3
+	target, admin := liveStackWith(t, 0, false, func(c *config.Config) {
+		a := &c.Sites[0].Admission
+		a.Mode, a.MaxSessions, a.SessionIdle = "on", int(100*scale), 5*time.Second
+	})
+	err, rep := siegeBuiltin(t, "waiting-room", target, admin, scale, 80*time.Second)
+	logAdmission(t, rep.Admission)
+	if err != nil && !(strings.Contains(err.Error(), "1 of 7 thresholds failed") &&
+		strings.Contains(err.Error(), "wait_within_30pct")) {
+		t.Errorf("thresholds: %v", err)
+	}
+	const minWaitShare = 0.5
+	if w := rep.Admission.WaitAccuracy; w.Count == 0 || w.WithinRatio < minWaitShare {
+		t.Errorf("displayed waits within 30%%: %d of %d, want at least %.0f %%", w.Within, w.Count, 100*minWaitShare)
+	}
+	if n := metricValue(t, admin, `rempart_admission_total{event="granted",site="default"}`); n == "0" || n == "absent" {
+		t.Errorf("the edge granted %s places from its queue", n)
+	}
+}
+
+func logAdmission(t *testing.T, a *report.Admission) {
+	t.Helper()
+	if a == nil {
+		t.Fatal("no admission section in the report")
+	}
+	t.Logf("viewers %d: admitted directly %d, queued %d, admitted from the queue %d, still waiting %d, gave up %d, refused %d",
+		a.Viewers, a.AdmittedDirectly, a.Queued, a.AdmittedFromQueue, a.StillWaiting, a.GaveUp, a.Refused)
+	t.Logf("queue time p50 %.1fs p95 %.1fs; FIFO violations %d (of %d sequenced); waits within 30%%: %d of %d, error p50 %.2f p95 %.2f",
+		a.QueueTime.P50, a.QueueTime.P95, a.FIFO.Violations, a.FIFO.Sequenced,
+		a.WaitAccuracy.Within, a.WaitAccuracy.Count, a.WaitAccuracy.ErrorP50, a.WaitAccuracy.ErrorP95)
+	t.Logf("admitted playback: %d viewers, %d stall-free, mean bitrate %.0f", a.Playback.Viewers, a.Playback.StallFree, a.Playback.MeanBitrate)
+}
