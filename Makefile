@@ -5,7 +5,7 @@ GO     ?= go
 BIN    := bin/rempart
 HLSJS  := web/static/vendor/hls.min.js
 
-.PHONY: demo test build web tools-web tools-test vet fuzz bench clean
+.PHONY: demo test build web tools-web tools-test vet fuzz bench bench-admission clean
 
 demo: build
 	./$(BIN) demo
@@ -39,6 +39,10 @@ fuzz:
 # Side-by-side comparison with nginx; writes bench/out/ and prints a table.
 bench: build
 	bench/nginx-compare.sh
+
+# Issue 5's goal at full scale: the waiting room at 10x capacity for 5 min.
+bench-admission:
+	bench/admission.sh
 
 clean:
 	rm -rf bin web/node_modules web/static/vendor bench/out
