@@ -34,6 +34,7 @@ type siegeFlags struct {
 	maxDuration    time.Duration
 	maxRequests    int64
 	connectTimeout time.Duration
+	linkMbps       float64
 	noSources      bool
 	originMetrics  string
 	originMetric   string
@@ -84,6 +85,7 @@ See docs/siege.md.`,
 	fl.DurationVar(&f.maxDuration, "max-duration", 0, "hard cap on the run, replacing the scenario's max_duration (0: the scenario's)")
 	fl.Int64Var(&f.maxRequests, "max-requests", 0, "request budget, replacing the scenario's max_requests (0: the scenario's)")
 	fl.DurationVar(&f.connectTimeout, "connect-timeout", 5*time.Second, "timeout of each TCP connect")
+	fl.Float64Var(&f.linkMbps, "link-mbps", 0, "viewers download through one shared link of this capacity in Mbit/s, replacing the scenario's link (0: the scenario's; negative: none)")
 	fl.BoolVar(&f.noSources, "no-source-addrs", false, "send every client from the system's address instead of a distinct 127.x.y.z")
 	fl.StringVar(&f.originMetrics, "origin-metrics", "", "URL of a Prometheus metrics page to read origin requests from (loopback only)")
 	fl.StringVar(&f.originMetric, "origin-metric", runner.DefaultOriginMetric, "counter counting origin requests, as name or name{label=\"value\"} (matching series are summed)")
@@ -145,7 +147,7 @@ func runSiege(ctx context.Context, stdout, stderr io.Writer, f siegeFlags, logge
 	cfg := runner.Config{
 		Scenario: s, Models: models, Target: f.target, Host: f.host, OwnTarget: f.own,
 		MaxDuration: f.maxDuration, MaxRequests: f.maxRequests, ConnectTimeout: f.connectTimeout,
-		NoSourceAddrs: f.noSources, OriginMetrics: f.originMetrics, OriginMetric: f.originMetric, SegmentMetric: f.segmentMetric,
+		NoSourceAddrs: f.noSources, LinkMbps: f.linkMbps, OriginMetrics: f.originMetrics, OriginMetric: f.originMetric, SegmentMetric: f.segmentMetric,
 		Logger: logger,
 	}
 	if prog != nil {

@@ -6,6 +6,7 @@
 //
 // Sub-packages: sim (the contract between the runner and the client
 // models), scenario (the YAML schema and the built-in scenarios), viewer
-// (legitimate clients), attack (attacker models), report (the JSON and HTML
+// (legitimate clients), attack (attacker models), link (the shared
+// bottleneck the viewers download through), report (the JSON and HTML
 // reports). siege never imports the edge.
 package siege

@@ -83,7 +83,7 @@ func plots(r *Report) []plot {
 	tl := newTimeline(r)
 	var out []plot
 	for _, build := range []func(timeline) (plot, *chart){
-		viewerStatePlot, stalledPlot, waitingRoomPlot, throughputPlot, errorRatePlot,
+		viewerStatePlot, stalledPlot, waitingRoomPlot, linkPlot, throughputPlot, errorRatePlot,
 		latencyPlot, originPlot, connectionsPlot,
 	} {
 		p, c := build(tl)
@@ -152,6 +152,27 @@ func waitingRoomPlot(tl timeline) (plot, *chart) {
 	}}
 }
 
+func linkPlot(tl timeline) (plot, *chart) {
+	p := plot{ID: "plot-link", Title: "Shared link",
+		About: "What the link every viewer downloads through carried each second, against its capacity: where the line meets the capacity, the link is full and every download slows."}
+	l := tl.r.Link
+	if l == nil {
+		return p, nil
+	}
+	carried := make([]float64, len(tl.r.Series))
+	capacity := make([]float64, len(tl.r.Series))
+	for i, s := range tl.r.Series {
+		carried[i], capacity[i] = math.NaN(), l.Mbps
+		if s.LinkMbps != nil {
+			carried[i] = *s.LinkMbps
+		}
+	}
+	return p, &chart{Unit: "Mbit/s", Series: []series{
+		{Name: "carried", Color: "#0072B2", X: tl.xs, Y: carried},
+		{Name: "capacity", Color: "#4d4d4d", Dash: p99Dash, X: tl.xs, Y: capacity},
+	}}
+}
+
 func throughputPlot(tl timeline) (plot, *chart) {
 	p := plot{ID: "plot-throughput", Title: "Throughput",
 		About: "Requests sent per second, per population (on a log scale when populations differ by more than 100×)."}
@@ -160,13 +181,13 @@ func throughputPlot(tl timeline) (plot, *chart) {
 
 func errorRatePlot(tl timeline) (plot, *chart) {
 	p := plot{ID: "plot-errors", Title: "Error rate",
-		About: "Share of each second's requests that failed (transport errors and 5xx), per population; gaps are seconds without requests."}
+		About: "Share of each second's requests that failed (transport errors and 5xx), per population; waiting-room holds are not failures and are left out; gaps are seconds without other requests."}
 	return p, &chart{Unit: "errors, % of requests", Percent: true,
 		Series: tl.popSeries(anyPop, func(s PopSecond) float64 {
-			if s.Requests == 0 {
+			if s.Requests <= s.Held {
 				return math.NaN()
 			}
-			return 100 * float64(s.Errors) / float64(s.Requests)
+			return 100 * ErrorRatio(s.Errors, s.Requests, s.Held)
 		})}
 }
 

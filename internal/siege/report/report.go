@@ -21,6 +21,9 @@ type Report struct {
 	Pops     []Pop     `json:"populations"`
 	Series   []Second  `json:"series"` // one entry per second of the run
 	Origin   *Origin   `json:"origin,omitempty"`
+	// Link is what the shared bottleneck the viewers downloaded through
+	// carried; absent when the run had no link.
+	Link *Link `json:"link,omitempty"`
 	// Admission is the viewers' passage through the target's admission
 	// control; absent when no viewer model reported it.
 	Admission *Admission `json:"admission,omitempty"`
@@ -49,7 +52,8 @@ type Pop struct {
 	Role     string           `json:"role"` // "viewer" or "attacker"
 	Clients  int64            `json:"clients"`
 	Requests int64            `json:"requests"`
-	Errors   int64            `json:"errors"` // transport errors and 5xx
+	Errors   int64            `json:"errors"` // transport errors and 5xx, holds excepted
+	Held     int64            `json:"held"`   // waiting-room holds: 503/429 a viewer waited on (requests, not errors)
 	Bytes    int64            `json:"bytes"`
 	Status   map[string]int64 `json:"status"` // "200", "429", "503", "error"...
 	Latency  Percentiles      `json:"latency_ms"`
@@ -100,12 +104,16 @@ type Second struct {
 	// Admitted is how many viewers were admitted during that second (all
 	// populations; see Admission), when admission was measured.
 	Admitted int64 `json:"admitted,omitempty"`
+	// LinkMbps is what the link carried during that second, Mbit/s, when
+	// the run had a link.
+	LinkMbps *float64 `json:"link_mbps,omitempty"`
 }
 
 // PopSecond is one population during one second.
 type PopSecond struct {
 	Requests int64   `json:"requests"`
 	Errors   int64   `json:"errors"`
+	Held     int64   `json:"held,omitempty"` // waiting-room holds, not counted in Errors
 	Bytes    int64   `json:"bytes"`
 	P50      float64 `json:"p50_ms"`
 	P99      float64 `json:"p99_ms"`
@@ -114,6 +122,32 @@ type PopSecond struct {
 	Playing  int64   `json:"playing"`
 	Stalled  int64   `json:"stalled"`
 	Conns    int64   `json:"connections,omitempty"`
+}
+
+// ErrorRatio is errors ÷ (requests − held): the share of the requests
+// that were answered, not held in a waiting room, and failed. It is 0
+// without such requests.
+func ErrorRatio(errors, requests, held int64) float64 {
+	if d := requests - held; d > 0 {
+		return float64(errors) / float64(d)
+	}
+	return 0
+}
+
+// Link is the account of the shared bottleneck (scenario key link): the
+// viewers' response bodies, all of them, passed through it.
+type Link struct {
+	Mbps        float64 `json:"mbps"`        // capacity, Mbit/s, as run (scaled)
+	Bytes       int64   `json:"bytes"`       // body bytes carried to the viewers
+	MeanMbps    float64 `json:"mean_mbps"`   // Bytes over the run's length
+	Utilization float64 `json:"utilization"` // MeanMbps ÷ Mbps
+	PeakMbps    float64 `json:"peak_mbps"`   // the busiest second
+	// FullSeconds counts the seconds that carried at least 95 % of the
+	// capacity: how long the link was the bottleneck.
+	FullSeconds int `json:"full_seconds"`
+	// DelayS is the time viewers' reads waited for the link, in seconds,
+	// summed over the viewers (100 viewers delayed 1 s each: 100).
+	DelayS float64 `json:"delay_s"`
 }
 
 // Origin is what the origin's (or the target's) Prometheus metrics said.

@@ -25,6 +25,7 @@ type page struct {
 	Viewers   []viewerRow
 	Admission *admissionView
 	Origin    *originRow
+	Link      string // the link's account in one line; "" without a link
 	Plots     []plot
 	Notes     []string // what the reader should know about the data itself
 	Schema    string
@@ -41,6 +42,7 @@ type popRow struct {
 	Name, Role, Model                 string
 	Color                             string // the population's color on the plots
 	Clients, Requests, Errors, ErrPct string
+	Held                              string // waiting-room holds; "" when none
 	Bytes, MaxConn                    string
 	Status                            []statusCell
 	P50, P95, P99, Max                string
@@ -97,6 +99,7 @@ func newPage(r *Report) *page {
 		}
 	}
 	p.Origin = newOriginRow(r.Origin)
+	p.Link = linkLine(r.Link)
 	p.Admission = newAdmissionView(r.Admission)
 	p.Notes = notes(r)
 	return p
@@ -122,7 +125,7 @@ func newPopRow(i int, p Pop) popRow {
 		Clients:  formatInt(p.Clients),
 		Requests: formatInt(p.Requests),
 		Errors:   formatInt(p.Errors),
-		ErrPct:   formatShare(p.Errors, p.Requests),
+		ErrPct:   formatShare(p.Errors, p.Requests-p.Held),
 		Bytes:    formatSI(float64(p.Bytes), "B"),
 		MaxConn:  none,
 		Status:   statusMix(p.Status),
@@ -133,6 +136,9 @@ func newPopRow(i int, p Pop) popRow {
 	}
 	if p.MaxConn > 0 {
 		row.MaxConn = formatInt(p.MaxConn)
+	}
+	if p.Held > 0 {
+		row.Held = formatInt(p.Held)
 	}
 	for _, k := range slices.Sorted(maps.Keys(p.ByKind)) {
 		l := p.ByKind[k]
@@ -191,6 +197,16 @@ func newViewerRow(i int, p Pop) viewerRow {
 		Switches:   formatInt(v.Switches),
 		Errors:     formatInt(v.Errors),
 	}
+}
+
+// linkLine sums up the shared link: capacity, what it carried, how full.
+func linkLine(l *Link) string {
+	if l == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s shared by the viewers · carried %s, mean %s (%s of capacity), peak %s · full (≥ 95%%) %s · reads delayed %s in all",
+		formatSI(l.Mbps*1e6, "b/s"), formatSI(float64(l.Bytes), "B"), formatSI(l.MeanMbps*1e6, "b/s"),
+		formatRatio(l.Utilization), formatSI(l.PeakMbps*1e6, "b/s"), formatSeconds(float64(l.FullSeconds)), formatSeconds(l.DelayS))
 }
 
 func newOriginRow(o *Origin) *originRow {

@@ -21,6 +21,7 @@ func (r *Recorder) Pops(s *scenario.Scenario) []report.Pop {
 			Clients:  p.clients.Load(),
 			Requests: p.requests.Load(),
 			Errors:   p.errors.Load(),
+			Held:     p.held.Load(),
 			Bytes:    p.bytes.Load(),
 			Status:   p.statusCounts(),
 			MaxConn:  p.maxConns.Load(),

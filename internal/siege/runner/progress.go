@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rempart/rempart/internal/siege/report"
 	"github.com/rempart/rempart/internal/siege/scenario"
 )
 
@@ -51,11 +52,12 @@ func (p *Progress) Close() {
 func progressLine(t Tick) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s %s]", t.Phase, clock(t.Elapsed))
-	var starting, queued, playing, stalled, req, errs int64
+	var starting, queued, playing, stalled, req, errs, held int64
 	var rates []string
 	for i, ps := range t.Second.Pops {
 		req += ps.Requests
 		errs += ps.Errors
+		held += ps.Held
 		rates = append(rates, fmt.Sprintf("%s %s", t.Pops[i].Name, si(ps.Requests)))
 		if t.Pops[i].Role == scenario.RoleViewer {
 			starting += ps.Starting
@@ -66,8 +68,14 @@ func progressLine(t Tick) string {
 	}
 	fmt.Fprintf(&b, " viewers: %d starting, %d playing, %d stalled, %d queued", starting, playing, stalled, queued)
 	fmt.Fprintf(&b, " | req/s: %s", strings.Join(rates, ", "))
-	if req > 0 {
-		fmt.Fprintf(&b, " | errors %.1f%%", 100*float64(errs)/float64(req))
+	if req > held {
+		fmt.Fprintf(&b, " | errors %.1f%%", 100*report.ErrorRatio(errs, req, held))
+	}
+	if held > 0 {
+		fmt.Fprintf(&b, ", %s held", si(held))
+	}
+	if l := t.Second.LinkMbps; l != nil {
+		fmt.Fprintf(&b, " | link %.1f Mbit/s", *l)
 	}
 	return b.String()
 }

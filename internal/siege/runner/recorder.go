@@ -50,11 +50,13 @@ type Recorder struct {
 
 // popRec is one population's measurements.
 type popRec struct {
-	requests, errors, bytes, segmentsOK atomic.Int64
-	clients, skipped, canceled          atomic.Int64
-	status                              [maxStatus]atomic.Int64
-	states                              [sim.NumStates]atomic.Int64
-	conns, maxConns                     atomic.Int64
+	// held counts the waiting-room holds (sim.ErrHeld), which are
+	// requests but not errors.
+	requests, errors, held, bytes, segmentsOK atomic.Int64
+	clients, skipped, canceled                atomic.Int64
+	status                                    [maxStatus]atomic.Int64
+	states                                    [sim.NumStates]atomic.Int64
+	conns, maxConns                           atomic.Int64
 	// firstReq and firstRefused are when the population's first answer
 	// and first refusal (403, 429, 503) came, unix nanoseconds; 0: none.
 	firstReq, firstRefused atomic.Int64
@@ -65,7 +67,7 @@ type popRec struct {
 
 	// last holds the counters at the previous Snapshot; only Snapshot
 	// touches it.
-	last struct{ requests, errors, bytes int64 }
+	last struct{ requests, errors, held, bytes int64 }
 }
 
 // shard is one slice of a population's latency histograms; a request picks
@@ -120,7 +122,10 @@ func (r *Recorder) Request(pop int, kind sim.Kind, intended time.Time, latency t
 		p.canceled.Add(1)
 		return
 	}
-	if err != nil || status >= 500 {
+	switch {
+	case errors.Is(err, sim.ErrHeld):
+		p.held.Add(1) // a waiting room's answer the viewer waits on: not a failure
+	case err != nil || status >= 500:
 		p.errors.Add(1)
 	}
 	if status < 0 || status >= maxStatus {
@@ -253,10 +258,11 @@ func (r *Recorder) Snapshot() []report.PopSecond {
 			s.second.Reset()
 			s.mu.Unlock()
 		}
-		req, errs, b := p.requests.Load(), p.errors.Load(), p.bytes.Load()
+		req, errs, held, b := p.requests.Load(), p.errors.Load(), p.held.Load(), p.bytes.Load()
 		out[i] = report.PopSecond{
 			Requests: req - p.last.requests,
 			Errors:   errs - p.last.errors,
+			Held:     held - p.last.held,
 			Bytes:    b - p.last.bytes,
 			P50:      ms(r.scratch.ValueAtQuantile(50)),
 			P99:      ms(r.scratch.ValueAtQuantile(99)),
@@ -266,7 +272,7 @@ func (r *Recorder) Snapshot() []report.PopSecond {
 			Stalled:  p.states[sim.StateStalled].Load(),
 			Conns:    p.conns.Load(),
 		}
-		p.last.requests, p.last.errors, p.last.bytes = req, errs, b
+		p.last.requests, p.last.errors, p.last.held, p.last.bytes = req, errs, held, b
 	}
 	return out
 }

@@ -279,3 +279,28 @@ func TestRefusedAfter(t *testing.T) {
 		t.Fatalf("a population never refused has refused_after_s %v", *pops[1].RefusedAfterS)
 	}
 }
+
+// TestRecorderHeld: a waiting-room hold (sim.ErrHeld) counts as held, in
+// the population and in the second, never as an error; its status still
+// counts; a 5xx without it is an error.
+func TestRecorderHeld(t *testing.T) {
+	rec := NewRecorder(1)
+	t0 := time.Now()
+	rec.Request(0, sim.KindMaster, t0, time.Millisecond, 503, 120, sim.ErrHeld)
+	rec.Request(0, sim.KindMaster, t0, time.Millisecond, 429, 40, fmt.Errorf("master: %w", sim.ErrHeld))
+	rec.Request(0, sim.KindMaster, t0, time.Millisecond, 503, 10, nil)
+	rec.Request(0, sim.KindMaster, t0, time.Millisecond, 200, 900, nil)
+	sec := rec.Snapshot()[0]
+	if sec.Requests != 4 || sec.Held != 2 || sec.Errors != 1 {
+		t.Errorf("second: %d requests, %d held, %d errors; want 4, 2, 1", sec.Requests, sec.Held, sec.Errors)
+	}
+	p := rec.Pops(&scenario.Scenario{Populations: []scenario.Population{{Name: "v", Role: scenario.RoleViewer}}})[0]
+	if p.Requests != 4 || p.Held != 2 || p.Errors != 1 || p.Status["503"] != 2 || p.Status["429"] != 1 {
+		t.Errorf("population: %+v; want 4 requests, 2 held, 1 error, statuses 503:2 429:1", p)
+	}
+	var b strings.Builder
+	NewProgress(&b, false).Tick(Tick{Phase: "p", Pops: []scenario.Population{{Name: "v", Role: "viewer"}}, Second: report.Second{Pops: []report.PopSecond{sec}}})
+	if !strings.Contains(b.String(), "errors 50.0%, 2 held") {
+		t.Errorf("progress %q: want the error share of the 2 requests not held, and the holds", b.String())
+	}
+}

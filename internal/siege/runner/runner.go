@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/rempart/rempart/internal/siege/link"
 	"github.com/rempart/rempart/internal/siege/report"
 	"github.com/rempart/rempart/internal/siege/scenario"
 	"github.com/rempart/rempart/internal/siege/sim"
@@ -74,6 +75,12 @@ type Config struct {
 	// SegmentMetric selects the counter(s) counting origin requests for
 	// segments alone. Empty means DefaultSegmentMetric.
 	SegmentMetric string
+	// LinkMbps (--link-mbps) sets the shared link the viewers download
+	// through, in Mbit/s. Above 0 it replaces the scenario's link, as
+	// given (Scenario.Scale has already scaled the scenario's, not this);
+	// below 0 the run has no link even when the scenario has one. Zero
+	// keeps the scenario's link, or none.
+	LinkMbps float64
 	// Progress receives one call per second of the run; nil: none.
 	Progress func(Tick)
 	// Resolver resolves the target's host. Nil means net.DefaultResolver.
@@ -112,6 +119,8 @@ type run struct {
 	rec     *Recorder
 	target  *Target
 	origin  *scraper
+	link    *link.Link // nil: no link
+	meter   linkMeter  // used by the tick goroutine only
 	maxDur  time.Duration
 	start   time.Time
 	alive   atomic.Int64 // clients running now
@@ -152,6 +161,9 @@ func newRun(ctx context.Context, cfg Config) (*run, error) {
 			return nil, err
 		}
 	}
+	if r.link, err = newLink(s, cfg.LinkMbps); err != nil {
+		return nil, fmt.Errorf("run siege: %w", err)
+	}
 	r.rec = NewRecorder(len(s.Populations))
 	r.env = r.newEnv()
 	return r, nil
@@ -190,6 +202,7 @@ func (r *run) newEnv() *sim.Env {
 		Dial:   dialer(r.target.Addr, cmpOr(r.cfg.ConnectTimeout, 5*time.Second)),
 		Budget: sim.NewBudget(budget),
 		Rec:    r.rec,
+		Link:   r.link,
 	}
 }
 
@@ -216,6 +229,7 @@ func cmpOr[T comparable](v, def T) T {
 
 func (r *run) run(parent context.Context) *report.Report {
 	r.start = time.Now()
+	r.meter = linkMeter{l: r.link, at: r.start}
 	ctx, cancel := context.WithCancelCause(parent)
 	ctx, stopTimer := context.WithTimeoutCause(ctx, r.maxDur, errMaxDuration)
 	defer stopTimer()
@@ -284,6 +298,7 @@ func (r *run) report(parent, ctx context.Context, series []report.Second) *repor
 		off += p.Duration
 	}
 	rep.Origin = r.origin.account(r.rec)
+	rep.Link = linkAccount(r.link, rep.Seconds, rep.Series)
 	rep.Admission = r.rec.Admission(r.start, rep.Series)
 	scenario.Evaluate(r.s.Thresholds, rep)
 	return rep

@@ -17,10 +17,10 @@ import (
 func WriteSummary(w io.Writer, rep *report.Report) error {
 	fmt.Fprintf(w, "siege %s → %s: %.1fs, %s\n\n", rep.Scenario, rep.Target, rep.Seconds, rep.Stopped)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "population\tmodel\tclients\trequests\terrors\terror %\tp50 ms\tp99 ms\tstatus\t")
+	fmt.Fprintln(tw, "population\tmodel\tclients\trequests\theld\terrors\terror %\tp50 ms\tp99 ms\tstatus\t")
 	for _, p := range rep.Pops {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%s\t\n", p.Name, p.Model, p.Clients, p.Requests,
-			p.Errors, pct(p.Errors, p.Requests), p.Latency.P50, p.Latency.P99, statusLine(p.Status))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%s\t\n", p.Name, p.Model, p.Clients, p.Requests,
+			p.Held, p.Errors, 100*report.ErrorRatio(p.Errors, p.Requests, p.Held), p.Latency.P50, p.Latency.P99, statusLine(p.Status))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -38,6 +38,7 @@ func WriteSummary(w io.Writer, rep *report.Report) error {
 			fmt.Fprintf(w, "%s: first refused (403/429/503) %.1f s after its first answer\n", p.Name, *p.RefusedAfterS)
 		}
 	}
+	writeLink(w, rep.Link)
 	writeAdmission(w, rep.Admission)
 	if o := rep.Origin; o != nil {
 		fmt.Fprintf(w, "origin: %.0f requests (%.0f for segments), %d segment responses to viewers, %.2f origin requests per distinct segment\n",
@@ -58,13 +59,6 @@ func WriteSummary(w io.Writer, rep *report.Report) error {
 	return err
 }
 
-func pct(n, d int64) float64 {
-	if d == 0 {
-		return 0
-	}
-	return 100 * float64(n) / float64(d)
-}
-
 // statusLine lists the status counts, most frequent first, at most five.
 func statusLine(m map[string]int64) string {
 	keys := slices.SortedFunc(maps.Keys(m), func(a, b string) int {
@@ -79,6 +73,16 @@ func statusLine(m map[string]int64) string {
 		parts = append(parts, fmt.Sprintf("%s:%d", k, m[k]))
 	}
 	return strings.Join(parts, " ")
+}
+
+// writeLink writes the link's account in one line.
+func writeLink(w io.Writer, l *report.Link) {
+	if l == nil {
+		return
+	}
+	fmt.Fprintf(w, "link: %g Mbit/s shared by the viewers: carried %.1f MB, mean %.1f Mbit/s (%.0f%% of capacity), peak %.1f Mbit/s, "+
+		"%d s at ≥ %.0f%%; viewers' reads waited %.1f s on it in all\n", l.Mbps, float64(l.Bytes)/1e6, l.MeanMbps,
+		100*l.Utilization, l.PeakMbps, l.FullSeconds, 100*fullShare, l.DelayS)
 }
 
 // writeAdmission writes the admission section in three lines.

@@ -30,6 +30,7 @@ func (r *run) tick(ctx context.Context, done <-chan struct{}) []report.Second {
 func (r *run) second(ctx context.Context, sec int) report.Second {
 	s := report.Second{T: sec, Phase: r.phaseAt(time.Duration(sec) * time.Second), Pops: r.rec.Snapshot()}
 	s.OriginRequests = r.origin.delta(ctx)
+	s.LinkMbps = r.meter.second(time.Now())
 	if r.cfg.Progress != nil {
 		r.cfg.Progress(Tick{
 			Elapsed: time.Since(r.start),

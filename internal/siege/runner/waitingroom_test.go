@@ -191,6 +191,9 @@ func TestWaitingRoomEndToEnd(t *testing.T) {
 			if w := a.WaitAccuracy; w.Count != a.AdmittedFromQueue || a.QueueTime.Count != a.AdmittedFromQueue || a.QueueTime.P50 <= 0 {
 				t.Errorf("wait accuracy %+v, queue time %+v: want one per viewer admitted from the queue", w, a.QueueTime)
 			}
+			if p := rep.Pops[0]; p.Held == 0 || p.Errors != 0 {
+				t.Errorf("viewers: %d held, %d errors; want the room's answers held, not errors", p.Held, p.Errors)
+			}
 			var perSecond int64
 			for _, sec := range rep.Series {
 				perSecond += sec.Admitted

@@ -50,8 +50,10 @@ func runMetric(r *report.Report, m string) (float64, bool) {
 		return a.segmentP99, true
 	case "viewer_errors":
 		return float64(a.errors), true
+	case "viewer_held":
+		return float64(a.held), true
 	case "error_ratio":
-		return ratio(a.errors, a.requests), true
+		return report.ErrorRatio(a.errors, a.requests, a.held), true
 	case "attack_requests":
 		return float64(a.attackRequests), true
 	case "origin_requests_per_segment":
@@ -69,9 +71,9 @@ func runMetric(r *report.Report, m string) (float64, bool) {
 
 // viewerTotals adds up the populations of a report.
 type viewerTotals struct {
-	viewers, stallFree, stalls, errors, requests, attackRequests int64
-	stallSeconds                                                 float64
-	startupP50, startupP95, startupP99, segmentP99               float64
+	viewers, stallFree, stalls, errors, held, requests, attackRequests int64
+	stallSeconds                                                       float64
+	startupP50, startupP95, startupP99, segmentP99                     float64
 }
 
 func (a *viewerTotals) add(p *report.Pop) {
@@ -80,6 +82,7 @@ func (a *viewerTotals) add(p *report.Pop) {
 		return
 	}
 	a.errors += p.Errors
+	a.held += p.Held
 	a.requests += p.Requests
 	a.segmentP99 = math.Max(a.segmentP99, p.ByKind["segment"].P99)
 	v := p.Viewers
@@ -102,7 +105,9 @@ func popMetric(p *report.Pop, field string) (float64, bool) {
 	case "errors":
 		return float64(p.Errors), true
 	case "error_ratio":
-		return ratio(p.Errors, p.Requests), true
+		return report.ErrorRatio(p.Errors, p.Requests, p.Held), true
+	case "held":
+		return float64(p.Held), true
 	case "p99_ms":
 		return p.Latency.P99, true
 	case "clients":

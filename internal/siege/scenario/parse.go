@@ -14,6 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/rempart/rempart/internal/siege/link"
 	"github.com/rempart/rempart/internal/siege/sim"
 )
 
@@ -228,7 +229,7 @@ func join(path, key string) string {
 func (d *decoder) scenario(root *yaml.Node) *Scenario {
 	s := &Scenario{}
 	var phases, thresholds *yaml.Node
-	keys := []string{"name", "description", "max_duration", "max_requests", "max_clients", "populations", "phases", "thresholds"}
+	keys := []string{"name", "description", "max_duration", "max_requests", "max_clients", "link", "populations", "phases", "thresholds"}
 	ok := d.mapping(root, "", keys, func(key, kpath string, v *yaml.Node) {
 		switch key {
 		case "name":
@@ -241,6 +242,8 @@ func (d *decoder) scenario(root *yaml.Node) *Scenario {
 			s.MaxRequests = d.integer(v, kpath)
 		case "max_clients":
 			s.MaxClients = int(min(d.integer(v, kpath), 1<<31))
+		case "link":
+			s.Link = d.link(v, kpath)
 		case "populations":
 			d.populations(s, v)
 		case "phases":
@@ -299,6 +302,28 @@ func (d *decoder) checkPhaseNames(s *Scenario, phases *yaml.Node) {
 		}
 		seen[p.Name] = true
 	}
+}
+
+// link decodes the shared bottleneck: {mbps: 380}.
+func (d *decoder) link(n *yaml.Node, path string) Link {
+	var l Link
+	given := false
+	if !d.mapping(n, path, []string{"mbps"}, func(key, kpath string, v *yaml.Node) {
+		given = true
+		if mbps, ok := d.number(v, kpath); ok {
+			if !(mbps > 0 && mbps <= link.MaxMbps) { // also refuses NaN
+				d.fail(v, kpath, "%v: want a capacity above 0 and at most %v Mbit/s", mbps, link.MaxMbps)
+				return
+			}
+			l.Mbps = mbps
+		}
+	}) {
+		return l
+	}
+	if !given {
+		d.fail(n, join(path, "mbps"), "missing: want the link's capacity in Mbit/s, e.g. {mbps: 380}")
+	}
+	return l
 }
 
 func (d *decoder) populations(s *Scenario, n *yaml.Node) {

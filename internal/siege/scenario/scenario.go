@@ -58,6 +58,9 @@ type Scenario struct {
 	// not started and counted as skipped. Zero in the file means
 	// DefaultMaxClients.
 	MaxClients int
+	// Link is the shared bottleneck the viewer populations download
+	// through; its zero value is no link.
+	Link Link
 	// Populations are the kinds of clients, in file order; a client's
 	// sim.Client.Pop is an index into this slice.
 	Populations []Population
@@ -65,6 +68,16 @@ type Scenario struct {
 	Phases []Phase
 	// Thresholds decide the exit code: all must hold.
 	Thresholds []Threshold
+}
+
+// Link is a shared bottleneck of fixed capacity, like the uplink an edge
+// sits behind: every viewer's response bodies pass through it, one crowd
+// sharing one pipe. Attackers do not use it.
+type Link struct {
+	// Mbps is the capacity in Mbit/s (10⁶ bits per second), at most
+	// link.MaxMbps. Zero means no link: bodies are read as fast as the
+	// target sends them.
+	Mbps float64
 }
 
 // Population is one kind of client.
@@ -107,9 +120,12 @@ func (s *Scenario) Duration() time.Duration {
 	return d
 }
 
-// Scale multiplies every arrival rate by f (f > 0), so that a built-in
-// scenario can run small (in tests, on a laptop).
+// Scale multiplies every arrival rate, and the link's capacity, by f
+// (f > 0), so that a built-in scenario can run small (in tests, on a
+// laptop) with the same demand per viewer against the same share of the
+// link.
 func (s *Scenario) Scale(f float64) {
+	s.Link.Mbps *= f
 	for i := range s.Phases {
 		for j := range s.Phases[i].Arrivals {
 			a := &s.Phases[i].Arrivals[j]

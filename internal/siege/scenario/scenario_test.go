@@ -95,6 +95,11 @@ func TestParseErrors(t *testing.T) {
 		{"bad population name", "flood:   {model", "Flood.x:   {model", []string{"populations.Flood.x", "population name"}},
 		{"reserved population name", "flood:   {model", "admission:   {model", []string{"populations.admission", "reserved"}},
 		{"params not mapping", "params: {path: /live/master.m3u8}", "params: [1]", []string{"populations.flood.params", "want a mapping"}},
+		{"zero link", "max_requests: 5000000", "max_requests: 5000000\nlink: {mbps: 0}", []string{"line 6", "link.mbps", `0: want a capacity above 0 and at most 1e+06 Mbit/s`}},
+		{"link mbps not number", "max_requests: 5000000", "max_requests: 5000000\nlink: {mbps: fast}", []string{"link.mbps", `"fast": want a number`}},
+		{"link unknown key", "max_requests: 5000000", "max_requests: 5000000\nlink: {mbit: 380}", []string{"link", `unknown key "mbit" (valid keys: mbps)`}},
+		{"link without mbps", "max_requests: 5000000", "max_requests: 5000000\nlink: {}", []string{"link.mbps: missing"}},
+		{"link not mapping", "max_requests: 5000000", "max_requests: 5000000\nlink: 380", []string{"link", `"380": want a mapping with keys mbps`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,13 +157,19 @@ func TestBuiltinsValidate(t *testing.T) {
 }
 
 func TestScaleFit(t *testing.T) {
-	s, err := Parse([]byte(good), "good.yaml", registry)
+	s, err := Parse([]byte(strings.Replace(good, "max_requests: 5000000", "max_requests: 5000000\nlink: {mbps: 380}", 1)), "good.yaml", registry)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.Link.Mbps != 380 {
+		t.Errorf("link = %+v, want 380 Mbit/s", s.Link)
 	}
 	s.Scale(0.1)
 	if a := s.Phases[1].Arrivals[0]; a.From != 2 || a.To != 40 {
 		t.Errorf("scaled ramp = %+v", a)
+	}
+	if math.Abs(s.Link.Mbps-38) > 1e-9 {
+		t.Errorf("scaled link = %v Mbit/s, want 38", s.Link.Mbps)
 	}
 	s.Fit(4 * time.Second)
 	if s.Phases[0].Duration != time.Second || s.Phases[1].Duration != 3*time.Second || s.MaxDuration != 12*time.Second {
@@ -276,6 +287,37 @@ func TestThresholdEval(t *testing.T) {
 	Evaluate(ts, r)
 	if r.Pass || len(r.Checks) != 2 || !r.Checks[0].Pass || r.Checks[1].Pass {
 		t.Errorf("Evaluate: pass %v checks %+v", r.Pass, r.Checks)
+	}
+}
+
+// TestHeldAreNotErrors: waiting-room holds count in requests but neither
+// as errors nor in the error ratio's denominator.
+func TestHeldAreNotErrors(t *testing.T) {
+	r := &report.Report{Pops: []report.Pop{
+		{Name: "viewers", Role: "viewer", Requests: 1000, Held: 600, Errors: 4, Status: map[string]int64{"200": 396, "503": 604}},
+		{Name: "radio", Role: "viewer", Requests: 600, Errors: 2},
+		{Name: "flood", Role: "attacker", Requests: 5000, Errors: 5000},
+	}}
+	for _, tt := range []struct {
+		expr  string
+		value float64
+	}{
+		{"viewers.error_ratio <= 0.01", 0.01},    // 4 of the 400 not held
+		{"error_ratio <= 0.01", 0.006},           // 6 of 1,000
+		{"viewer_errors <= 6", 6},                // holds are not errors
+		{"viewer_held >= 600", 600},              // counted apart
+		{"viewers.held == 600", 600},             //
+		{"viewers.status_503 == 604", 604},       // the statuses still count them
+		{"flood.error_ratio >= 1", 1},            // attackers: unchanged
+		{"radio.error_ratio <= 0.01", 2.0 / 600}, // no holds: errors ÷ requests
+	} {
+		th, err := ParseThreshold(tt.expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := th.Eval(r); math.Abs(c.Value-tt.value) > 1e-12 || !c.Pass {
+			t.Errorf("%s: %+v, want value %v and a pass", tt.expr, c, tt.value)
+		}
 	}
 }
 

@@ -11,6 +11,11 @@ import (
 // there when the run ends was still waiting.
 var ErrLifetime = errors.New("client lifetime over")
 
+// ErrHeld is the error a viewer model passes to Recorder.Request for an
+// answer that held it in a waiting room (a 503 or 429 it waits on and
+// asks again, docs/admission.md): a hold, counted apart, not a failure.
+var ErrHeld = errors.New("held in a waiting room")
+
 // NoWait is Admission.Wait when the target displayed no wait.
 const NoWait time.Duration = -1
 

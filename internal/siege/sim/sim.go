@@ -1,7 +1,8 @@
 // Package sim is the contract between the siege runner and the client
 // models (viewers and attackers): what a model is given (Env), what it
-// reports (Recorder), and how it is started (Model). It is a leaf: the
-// runner and the models import it, never each other.
+// reports (Recorder), and how it is started (Model). The runner and the
+// models import it, never each other; it imports only link, the shared
+// bottleneck it hands the viewer models.
 package sim
 
 import (
@@ -10,6 +11,8 @@ import (
 	"net/netip"
 	"net/url"
 	"time"
+
+	"github.com/rempart/rempart/internal/siege/link"
 )
 
 // Model is one kind of client. The runner calls Run once per arriving
@@ -57,6 +60,10 @@ type Env struct {
 	Budget *Budget
 	// Rec receives every measurement.
 	Rec Recorder
+	// Link is the bottleneck every viewer model reads its response bodies
+	// through (link.Reader), shared by all viewers of the run; attackers
+	// do not use it. Nil: no link, bodies are read as fast as they come.
+	Link *link.Link
 }
 
 // Params are one population's model parameters, as written in the scenario.
@@ -70,6 +77,9 @@ type Recorder interface {
 	// open-model floods, the scheduled time; for a player, when it needed
 	// the object), its latency from then to the end of the body (or to the
 	// failure), the status (0 when no response), body bytes and error.
+	// A waiting-room hold that the model honours is reported with its
+	// status and err ErrHeld (wrapped or not): counted as held, not as an
+	// error.
 	Request(pop int, kind Kind, intended time.Time, latency time.Duration, status int, bytes int64, err error)
 	// State moves one client of pop from one viewer state to another; the
 	// runner keeps per-state gauges. A client starts in StateNone.

@@ -2,6 +2,8 @@ package viewer
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -114,5 +116,56 @@ func TestLivePatienceAndWatchAdmitted(t *testing.T) {
 	}
 	if stay := a.Left.Sub(a.Admitted); stay < 1400*time.Millisecond || stay > 2500*time.Millisecond || took > 4*time.Second {
 		t.Errorf("stayed %v after admission (run took %v), want 1.5s", stay, took)
+	}
+}
+
+// TestHoldsAreRecordedAsHeld: the waiting room's answers the viewer waits
+// on (503 queued, 429 limited) reach the recorder as sim.ErrHeld; a plain
+// 503, which it does not wait on, stays a failure.
+func TestHoldsAreRecordedAsHeld(t *testing.T) {
+	t.Parallel()
+	var masters atomic.Int32
+	ts := startSynth(t, 0, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasSuffix(r.URL.Path, "master.m3u8") {
+				next.ServeHTTP(w, r)
+				return
+			}
+			switch masters.Add(1) {
+			case 1:
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				w.Write([]byte(`{"status":"queued","ticket":"t1","number":1,"position":1,"wait":1,"retry_after":0.25}`))
+			case 2:
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusTooManyRequests)
+				w.Write([]byte(`{"status":"limited","retry_after":0.25}`))
+			case 3:
+				http.Error(w, "overloaded", http.StatusServiceUnavailable)
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	})
+	env, rec := newEnv(t, ts.URL, sim.Params{"watch": "2500ms"})
+	run(t.Context(), Models()["live-viewer"], env, sim.Client{Source: src(33)})
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	var got []string
+	for _, q := range rec.reqs {
+		if q.kind != sim.KindMaster {
+			continue
+		}
+		what := "ok"
+		switch {
+		case errors.Is(q.err, sim.ErrHeld):
+			what = "held"
+		case q.err != nil || q.status >= 500:
+			what = "error"
+		}
+		got = append(got, fmt.Sprintf("%d %s", q.status, what))
+	}
+	if want := []string{"503 held", "429 held", "503 error", "200 ok"}; !slices.Equal(got, want) {
+		t.Errorf("master requests recorded as %q, want %q", got, want)
 	}
 }

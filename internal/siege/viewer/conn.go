@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rempart/rempart/internal/siege/link"
 	"github.com/rempart/rempart/internal/siege/sim"
 )
 
@@ -65,8 +66,9 @@ type response struct {
 // to the target, opened from the viewer's source address, with its own
 // cookies and admission credentials. A viewer sends one request at a time, as a
 // player's loader does, so the client holds no goroutine and no lock: its
-// memory is the connection, a 4 KiB read buffer and the request being
-// written. It is not safe for concurrent use.
+// memory is the connection, a 4 KiB read buffer, the request being
+// written and, when the run has a link, the reader that paces bodies
+// through it. It is not safe for concurrent use.
 type client struct {
 	env     *sim.Env
 	pop     int
@@ -77,10 +79,11 @@ type client struct {
 	ua      string        // User-Agent
 	tls     *tls.Config   // nil for plain HTTP
 
-	conn net.Conn
-	br   *bufio.Reader
-	wbuf []byte
-	jar  jar
+	conn  net.Conn
+	br    *bufio.Reader
+	wbuf  []byte
+	jar   jar
+	paced *link.Reader // bodies go through the run's link; nil: no link
 
 	// Admission credentials the target handed out, sent back on every
 	// request as headers (the jar sends the cookies).
@@ -98,6 +101,7 @@ func newClient(env *sim.Env, c sim.Client, p sim.Params, now func() time.Time) *
 		timeout: p.Duration("timeout", 20*time.Second),
 		host:    env.Host,
 		ua:      p.String("user_agent", "rempart-siege/1"),
+		paced:   env.Link.NewReader(now),
 	}
 	if cl.host == "" {
 		cl.host = env.Target.Host
@@ -134,7 +138,11 @@ func (cl *client) do(ctx context.Context, r *request) (response, error) {
 		return res, err // cut short by the end of the viewer's life, not by the target
 	}
 	end := cl.now()
-	cl.env.Rec.Request(cl.pop, r.kind, r.intended, end.Sub(r.intended), res.status, res.n, err)
+	recErr := err
+	if err == nil && holds(res, end) {
+		recErr = sim.ErrHeld // the viewer waits and asks again: not a failure
+	}
+	cl.env.Rec.Request(cl.pop, r.kind, r.intended, end.Sub(r.intended), res.status, res.n, recErr)
 	return res, err
 }
 
@@ -224,7 +232,13 @@ func (cl *client) roundTrip(ctx context.Context, r *request) (res response, err 
 	case http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusForbidden, http.StatusUnauthorized:
 		keep = max(keep, maxQueueBody)
 	}
-	res.body, res.n, err = readBody(resp.Body, keep)
+	var body io.Reader = resp.Body
+	if cl.paced != nil {
+		cl.paced.Reset(ctx, resp.Body)
+		body = cl.paced
+	}
+	res.body, res.n, err = readBody(body, keep)
+	resp.Body.Close()
 	cl.jar.set(resp, cl.now())
 	cl.keepCredentials(resp.Header)
 	if err == nil && resp.Close {
@@ -237,8 +251,7 @@ func (cl *client) roundTrip(ctx context.Context, r *request) (res response, err 
 }
 
 // readBody keeps the first keep bytes of body and counts the rest.
-func readBody(body io.ReadCloser, keep int) ([]byte, int64, error) {
-	defer body.Close()
+func readBody(body io.Reader, keep int) ([]byte, int64, error) {
 	var kept []byte
 	var err error
 	if keep > 0 {

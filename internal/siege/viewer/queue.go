@@ -109,6 +109,16 @@ func judge(res response, now time.Time) verdict {
 	return vd
 }
 
+// holds reports whether res, received at at, is a waiting-room hold: a
+// 503 or 429 the viewer waits on and sends again (see judge).
+func holds(res response, at time.Time) bool {
+	if res.status != http.StatusServiceUnavailable && res.status != http.StatusTooManyRequests {
+		return false
+	}
+	k := judge(res, at).kind
+	return k == answerQueued || k == answerLimited
+}
+
 // decodeAnswer parses a JSON admission body; false when body is not one.
 func decodeAnswer(body []byte) (queueAnswer, bool) {
 	var qa queueAnswer
