@@ -56,3 +56,29 @@ func logAdmission(t *testing.T, a *report.Admission) {
 		a.WaitAccuracy.Within, a.WaitAccuracy.Count, a.WaitAccuracy.ErrorP50, a.WaitAccuracy.ErrorP95)
 	t.Logf("admitted playback: %d viewers, %d stall-free, mean bitrate %.0f", a.Playback.Viewers, a.Playback.StallFree, a.Playback.MeanBitrate)
 }
+
+// TestEgressCapGoal runs siege's egress-cap scenario, small but at its
+// full length, through the edge with max_egress set under the viewers'
+// shared link: degradation must keep every admitted viewer playing, at a
+// lower bitrate, with segments on time (the scenario's thresholds). The
+// same crowd without degradation, through the same link, is measured in
+// internal/siege (TestEgressCapThroughLink): the link fills and segments
+// come late (p99 over 1 s), and a few viewers stall.
+func TestEgressCapGoal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end siege runs (-short)")
+	}
+	const scale = 0.1
+	target, admin := liveStackWith(t, 0, false, func(c *config.Config) {
+		a := &c.Sites[0].Admission
+		a.Mode, a.MaxEgress = "on", 350*scale
+	})
+	err, rep := siegeBuiltin(t, "egress-cap", target, admin, scale, 0)
+	logAdmission(t, rep.Admission)
+	if err != nil {
+		t.Errorf("thresholds: %v", err)
+	}
+	for _, r := range rep.Admission.Renditions {
+		t.Logf("played %s: %.0f %%", r.Rendition, 100*r.Share)
+	}
+}
