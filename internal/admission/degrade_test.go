@@ -85,6 +85,7 @@ func renditions(body string) []string {
 
 func TestDegradationNewcomersFirstThenEveryoneThenRestored(t *testing.T) {
 	f := playlistFixture(t)
+	f.tick(time.Second) // the room learns it has an egress cap
 	old := newViewer("192.0.2.1")
 	if got := renditions(f.playlist(old, "/live/master.m3u8").body); len(got) != 3 {
 		t.Fatalf("calm: renditions %v, want all 3", got)
@@ -154,5 +155,22 @@ func TestQuerySessionCarriedByPlaylists(t *testing.T) {
 	}
 	if n := f.room.ses.count(); n != 1 {
 		t.Errorf("%d sessions, want 1 (the query session is the same)", n)
+	}
+}
+
+// TestDegradationMovesPlayersThatLoadedTheMasterInCalm: a player that
+// fetched the master before any degradation (no newcomer since) is still
+// redirected off a dropped rendition once everyone loses it.
+func TestDegradationMovesPlayersThatLoadedTheMasterInCalm(t *testing.T) {
+	f := playlistFixture(t)
+	f.tick(time.Second)
+	v := newViewer("192.0.2.1")
+	f.playlist(v, "/live/master.m3u8")
+	f.pressure(2, 2700*time.Millisecond) // level 2: everyone drops the top
+	if lvl := f.room.egress.level(); lvl < 2 {
+		t.Fatalf("level %d, want 2", lvl)
+	}
+	if rp := f.playlist(v, "/live/hi/index.m3u8"); rp.code != http.StatusFound || rp.header.Get("Location") != "/live/mid/index.m3u8" {
+		t.Errorf("top rendition at level 2: %d → %q, want 302 to /live/mid/index.m3u8", rp.code, rp.header.Get("Location"))
 	}
 }

@@ -27,7 +27,12 @@ func (s *Stage) pass(w http.ResponseWriter, r *http.Request, se *session, token 
 			return
 		}
 	}
-	if (class == telemetry.ClassMaster && (k > 0 || token != "")) || (class == telemetry.ClassMedia && token != "") {
+	// Master playlists go through rewrite whenever the site may degrade,
+	// so that their ladder is known before degradation starts: players
+	// that loaded the master in calm are redirected off a dropped
+	// rendition too.
+	if (class == telemetry.ClassMaster && (k > 0 || token != "" || s.Room.mayDegrade())) ||
+		(class == telemetry.ClassMedia && token != "") {
 		s.rewrite(w, r, k, token)
 		return
 	}

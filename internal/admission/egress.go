@@ -13,6 +13,7 @@ type egress struct {
 	meter   *degrade.Meter
 	ctl     *degrade.Controller
 	enabled atomic.Bool
+	capped  atomic.Bool // the room has an egress cap
 	// since is when the current degradation episode began (Unix
 	// nanoseconds; 0 while not degraded): sessions admitted after it are
 	// newcomers, who lose renditions first.
@@ -37,6 +38,7 @@ func settings(d config.Degrade) degrade.Settings {
 // tick updates the level from the egress measured at now and the cap in
 // Mbit/s (0: none).
 func (e *egress) tick(now time.Time, capMbps float64) {
+	e.capped.Store(capMbps > 0)
 	if !e.enabled.Load() {
 		capMbps = 0
 	}
@@ -63,3 +65,9 @@ func (e *egress) drops(started time.Time) int {
 func (e *egress) level() int { return int(e.ctl.Level()) }
 
 func (e *egress) mbps(now time.Time) float64 { return e.meter.Rate(now) / 1e6 }
+
+// mayDegrade reports whether the room has an egress cap and degradation
+// on: master playlists are then read for their ladder.
+func (r *Room) mayDegrade() bool {
+	return r.egress.enabled.Load() && r.egress.capped.Load()
+}
