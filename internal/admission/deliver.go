@@ -27,12 +27,14 @@ func (s *Stage) pass(w http.ResponseWriter, r *http.Request, se *session, token 
 			return
 		}
 	}
-	// Master playlists go through rewrite whenever the site may degrade,
-	// so that their ladder is known before degradation starts: players
-	// that loaded the master in calm are redirected off a dropped
-	// rendition too.
-	if (class == telemetry.ClassMaster && (k > 0 || token != "" || s.Room.mayDegrade())) ||
-		(class == telemetry.ClassMedia && token != "") {
+	// The router calls every playlist a media playlist until the cache has
+	// seen its body: any playlist not known as a media playlist may be a
+	// master, so it goes through rewrite (which reads the refined class)
+	// whenever the site may degrade. Its ladder is then known before
+	// degradation starts, and players that loaded the master in calm are
+	// redirected off a dropped rendition too.
+	playlist := class == telemetry.ClassMaster || class == telemetry.ClassMedia
+	if playlist && (token != "" || (k > 0 || s.Room.mayDegrade()) && !s.Room.ladders.isMedia(r.URL.Path)) {
 		s.rewrite(w, r, k, token)
 		return
 	}

@@ -71,3 +71,11 @@ func (ls *ladders) substitute(path string, k int) (string, bool) {
 	}
 	return cur.l.Substitute(path, k)
 }
+
+// isMedia reports whether path is known as the media playlist of a master.
+func (ls *ladders) isMedia(path string) bool {
+	ls.mu.RLock()
+	defer ls.mu.RUnlock()
+	_, ok := ls.media[stdpath.Clean(path)]
+	return ok
+}
