@@ -129,13 +129,19 @@ func (r *Room) Capacity() Capacity {
 	return r.capacity
 }
 
+// maxUncapped bounds the session table of a room without max_sessions, so
+// that a botnet taking sessions cannot grow it without end; past it,
+// newcomers queue.
+const maxUncapped = 10000000
+
 // freeLocked returns how many places are free: the cap less the sessions
 // and the places granted to tickets not yet redeemed.
 func (r *Room) freeLocked() int {
-	if r.capacity.MaxSessions == 0 {
-		return math.MaxInt32
+	max := r.capacity.MaxSessions
+	if max == 0 {
+		max = maxUncapped
 	}
-	return r.capacity.MaxSessions - r.ses.count() - r.granted
+	return max - r.ses.count() - r.granted
 }
 
 // takeAdmitLocked takes one token of the admission rate.

@@ -121,29 +121,14 @@ func (s *Stage) session(w http.ResponseWriter, r *http.Request, v *visit) (se *s
 // redeem handles a ticket holder coming back: in if its turn has come,
 // else told again how long to wait.
 func (s *Stage) redeem(w http.ResponseWriter, r *http.Request, v *visit, raw string) {
-	sv, err := s.Room.sealer.open(ticketV1, raw, v.client, v.ua)
-	switch err {
-	case nil:
-	case ErrStale: // a ticket from before a restart: start again
-		s.newcomer(w, r, v)
-		return
-	case ErrElsewhere:
-		s.refuse(w, reasonTicketElsewhere)
-		return
-	default:
-		s.refuse(w, reasonForgedTicket)
-		return
-	}
+	tu, live, ok := s.ticketTurn(w, raw, v)
 	room := s.Room
-	room.mu.Lock()
-	tu, found := room.pollLocked(sv.id, v.now)
-	room.mu.Unlock()
 	switch {
-	case !found:
-		// Redeemed or dropped: it names no place any more. Its holder (a
-		// browser whose cookie outlived its session, or a replay) starts
-		// again as a newcomer, behind everyone waiting.
-		room.stats.Refused[reasonTicketUsed].Add(1)
+	case !ok:
+	case !live:
+		// From another process, redeemed or dropped: it names no place.
+		// Its holder (a browser whose cookie outlived its session, or a
+		// replay) starts again as a newcomer, behind everyone waiting.
 		s.newcomer(w, r, v)
 	case !tu.admitted:
 		s.hold(w, r, raw, tu)
@@ -153,6 +138,32 @@ func (s *Stage) redeem(w http.ResponseWriter, r *http.Request, v *visit, raw str
 		room.stats.Redeemed.Add(1)
 		s.admitted(w, r, room.open(tu.seq, v))
 	}
+}
+
+// ticketTurn opens ticket raw and polls its place. It answers refusals
+// itself (ok false); live is false for a ticket that names no place: from
+// another process, or redeemed or dropped (counted as ticket_used).
+func (s *Stage) ticketTurn(w http.ResponseWriter, raw string, v *visit) (tu turn, live, ok bool) {
+	sv, err := s.Room.sealer.open(ticketV1, raw, v.client, v.ua)
+	switch err {
+	case nil:
+	case ErrStale:
+		return turn{}, false, true
+	case ErrElsewhere:
+		s.refuse(w, reasonTicketElsewhere)
+		return turn{}, false, false
+	default:
+		s.refuse(w, reasonForgedTicket)
+		return turn{}, false, false
+	}
+	room := s.Room
+	room.mu.Lock()
+	tu, live = room.pollLocked(sv.id, v.now)
+	room.mu.Unlock()
+	if !live {
+		room.stats.Refused[reasonTicketUsed].Add(1)
+	}
+	return tu, live, true
 }
 
 // newcomer admits r at once if a place is free and nobody waits, else

@@ -23,26 +23,11 @@ func (s *Stage) status(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, answer{Status: "none"})
 		return
 	}
-	sv, err := s.Room.sealer.open(ticketV1, raw, v.client, v.ua)
-	switch err {
-	case nil:
-	case ErrStale:
-		writeJSON(w, http.StatusOK, answer{Status: "none"})
-		return
-	case ErrElsewhere:
-		s.refuse(w, reasonTicketElsewhere)
-		return
-	default:
-		s.refuse(w, reasonForgedTicket)
-		return
-	}
+	tu, live, ok := s.ticketTurn(w, raw, &v)
 	room := s.Room
-	room.mu.Lock()
-	tu, found := room.pollLocked(sv.id, v.now)
-	room.mu.Unlock()
 	switch {
-	case !found:
-		room.stats.Refused[reasonTicketUsed].Add(1)
+	case !ok:
+	case !live:
 		w.Header().Add("Set-Cookie", expired(TicketCookie))
 		writeJSON(w, http.StatusOK, answer{Status: "none"})
 	case !tu.admitted:

@@ -16,7 +16,8 @@ type Admission struct {
 	// site is full) or "off" (no admission stage). Zero (""): "off".
 	Mode string `yaml:"mode"`
 	// MaxSessions is the most sessions (viewers) admitted at once. Zero
-	// (unset): no cap on sessions; at most 100000000.
+	// (unset): no cap but the session table's bound (10000000, past which
+	// newcomers queue); at most 100000000.
 	MaxSessions int `yaml:"max_sessions"`
 	// MaxEgress is the edge's egress capacity for this site, in Mbit/s:
 	// above Degrade.High of it renditions are dropped. Zero (unset): no cap,
