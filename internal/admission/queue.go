@@ -85,11 +85,13 @@ func (r *Room) turnLocked(t *ticket, now time.Time) turn {
 	return tu
 }
 
-// estimateLocked is the wait of the ahead-th ticket in line: at the rate
-// places free up (capped by the admission rate), or at the admission rate
-// while places are free. Negative when there is no rate to go by yet.
+// estimateLocked is the wait of the ahead-th ticket in line: at the steady
+// rate places free up (capped by the admission rate), or at the admission
+// rate while places are free, plus half the shortest polling interval (a
+// place granted is taken at the holder's next poll). Negative when there
+// is no steady rate to go by yet.
 func (r *Room) estimateLocked(ahead int, now time.Time) time.Duration {
-	rate := r.departed.rate(now)
+	rate := r.departed.steadyRate(now)
 	if r.freeLocked() > 0 {
 		rate = math.Inf(1)
 	}
@@ -102,7 +104,7 @@ func (r *Room) estimateLocked(ahead int, now time.Time) time.Duration {
 	if math.IsInf(rate, 1) {
 		return 0
 	}
-	return time.Duration(float64(ahead) / rate * float64(time.Second))
+	return time.Duration(float64(ahead)/rate*float64(time.Second)) + r.cfg.Queue.PollMin/2
 }
 
 // retryLocked tells a waiting client when to come back: a tenth of its

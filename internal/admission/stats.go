@@ -65,9 +65,11 @@ type Snapshot struct {
 	Waiting int `json:"waiting"`
 	// Granted is the number of places granted and not yet taken.
 	Granted int `json:"granted"`
-	// DepartureRate is places freed per second over the last minute.
+	// DepartureRate is places freed per second over the last 15 s or so
+	// (see departureWindow), steady or not.
 	DepartureRate float64 `json:"departure_rate"`
-	// Wait is the estimated wait of a newcomer, in seconds; -1 unknown.
+	// Wait is the estimated wait of a newcomer, in seconds; -1 unknown (the
+	// departure rate is not steady yet).
 	Wait float64 `json:"wait_seconds"`
 	// Level is the degradation level (0: every rendition offered).
 	Level int `json:"degradation_level"`

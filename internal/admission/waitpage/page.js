@@ -22,7 +22,7 @@ function dur(s) {
     : fill(fill(T.hm, "h", h), "m", r);
   return fill(T.about, "d", out);
 }
-const waitLine = (tmpl, s) => (s >= 0 ? fill(tmpl, "d", dur(s)) : "");
+const waitLine = (tmpl, s) => (s >= 0 ? fill(tmpl, "d", dur(s)) : T.unknown);
 
 function progress(p) {
   bar.hidden = !p;

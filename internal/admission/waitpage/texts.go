@@ -17,6 +17,7 @@ type texts struct {
 	Wait     string            `json:"wait"`     // estimated wait, {d}
 	Raffle   string            `json:"raffle"`   // no position: places are drawn
 	Mean     string            `json:"mean"`     // mean wait in a raffle, {d}
+	Unknown  string            `json:"unknown"`  // wait not known yet
 	Doors    string            `json:"doors"`    // pre-queue: doors open in {d}
 	Draw     string            `json:"draw"`     // pre-queue: how places are given
 	Ticket   string            `json:"ticket"`   // the ticket's number, {n}
@@ -49,6 +50,7 @@ var english = texts{
 	Wait:     "Estimated wait: {d}",
 	Raffle:   "Places are drawn at random among everyone waiting.",
 	Mean:     "Average wait: {d}",
+	Unknown:  "Your wait will be estimated as soon as viewers start leaving at a steady pace.",
 	Doors:    "The doors open in {d}.",
 	Draw:     "Your place will be drawn at random among those who arrived before then, then it is first come, first served.",
 	Ticket:   "Ticket no. {n}",
@@ -90,6 +92,7 @@ var french = texts{
 	Wait:     "Attente estimée\u00a0: {d}",
 	Raffle:   "Les places sont tirées au sort parmi toutes les personnes qui attendent.",
 	Mean:     "Attente moyenne\u00a0: {d}",
+	Unknown:  "Votre attente sera estimée dès que les départs auront pris un rythme régulier.",
 	Doors:    "Les portes ouvrent dans {d}.",
 	Draw:     "Votre place sera tirée au sort parmi les personnes arrivées avant l’ouverture, puis ce sera premier arrivé, premier servi.",
 	Ticket:   "Ticket n°\u00a0{n}",
@@ -173,12 +176,12 @@ func (t *texts) duration(d time.Duration) string {
 }
 
 // lines are the two sentences of the live region for v: where the viewer
-// stands, and how long it should take. A negative wait is unknown and
-// leaves the second one empty.
+// stands, and how long it should take. A negative wait is unknown, and
+// said so.
 func (t *texts) lines(v *View) (first, second string) {
 	waitLine := func(tmpl string) string {
 		if v.Wait < 0 {
-			return ""
+			return t.Unknown
 		}
 		return fill(tmpl, "d", t.duration(v.Wait))
 	}
