@@ -1,7 +1,6 @@
 package admission
 
 import (
-	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -85,26 +84,26 @@ func (r *Room) turnLocked(t *ticket, now time.Time) turn {
 	return tu
 }
 
-// estimateLocked is the wait of the ahead-th ticket in line: at the steady
-// rate places free up (capped by the admission rate), or at the admission
-// rate while places are free, plus half the shortest polling interval (a
-// place granted is taken at the holder's next poll). Negative when there
-// is no steady rate to go by yet.
+// estimateLocked is the wait of the ahead-th ticket in line: until ahead
+// places have freed by the life table's projection, or at the admission
+// rate if that is slower (or while places are free), plus half the
+// shortest polling interval (a place granted is taken at the holder's next
+// poll). Negative when the room cannot tell yet.
 func (r *Room) estimateLocked(ahead int, now time.Time) time.Duration {
-	rate := r.departed.steadyRate(now)
-	if r.freeLocked() > 0 {
-		rate = math.Inf(1)
+	w := time.Duration(0)
+	if r.freeLocked() <= 0 {
+		if w = r.life.wait(ahead); w < 0 {
+			return -1
+		}
+		w = max(w-now.Sub(r.lastTick), 0) // projected at the last sweep
 	}
 	if ar := r.capacity.AdmitRate; ar > 0 {
-		rate = math.Min(rate, ar)
+		w = max(w, time.Duration(float64(ahead)/ar*float64(time.Second)))
 	}
-	if rate <= 0 {
-		return -1
-	}
-	if math.IsInf(rate, 1) {
+	if w == 0 {
 		return 0
 	}
-	return time.Duration(float64(ahead)/rate*float64(time.Second)) + r.cfg.Queue.PollMin/2
+	return w + r.cfg.Queue.PollMin/2
 }
 
 // retryLocked tells a waiting client when to come back: a tenth of its
@@ -186,13 +185,15 @@ func (r *Room) dropPreLocked(t *ticket) {
 func (r *Room) Tick(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if now.Sub(r.lastTick) >= time.Second {
+	if since := now.Sub(r.lastTick); since >= time.Second {
 		r.lastTick = now
-		ended := r.ses.sweep(now.Add(-r.cfg.SessionIdle), now.Add(-r.cfg.SessionMaxAge))
+		r.life.begin(min(since, 5*time.Second))
+		ended := r.ses.sweep(now, now.Add(-r.cfg.SessionIdle), now.Add(-r.cfg.SessionMaxAge), &r.life)
 		r.departed.add(now, ended)
 		r.stats.Ended.Add(uint64(ended))
 		r.sweepLocked(now)
 		r.egress.tick(now, r.capacity.MaxEgress)
+		r.life.project(r.granted, float64(r.line.live+1))
 	}
 	r.openDoorsLocked(now)
 	r.pumpLocked(now)

@@ -40,6 +40,7 @@ type Room struct {
 	nextTkt  uint64             // the last ticket number given
 	nextSeq  uint64             // the last admission number given
 	departed departures         // places freed, per second
+	life     lifetable          // how long places are held; when they free up
 	lastTick time.Time
 }
 

@@ -62,22 +62,27 @@ func (s *sessions) count() int {
 }
 
 // sweep ends the sessions idle since before idleBefore or started before
-// agedBefore, and returns how many ended.
-func (s *sessions) sweep(idleBefore, agedBefore time.Time) int {
+// agedBefore, counts every session's age at now in lt, and returns how
+// many ended.
+func (s *sessions) sweep(now, idleBefore, agedBefore time.Time, lt *lifetable) int {
 	idle, aged := idleBefore.UnixNano(), agedBefore
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for id, se := range s.m {
-		if se.lastSeen.Load() < idle || se.started.Before(aged) {
-			delete(s.m, id)
-			if se.account != "" {
-				if s.accounts[se.account]--; s.accounts[se.account] <= 0 {
-					delete(s.accounts, se.account)
-				}
-			}
-			n++
+		age := now.Sub(se.started).Seconds()
+		if se.lastSeen.Load() >= idle && !se.started.Before(aged) {
+			lt.alive(age)
+			continue
 		}
+		lt.ended(age)
+		delete(s.m, id)
+		if se.account != "" {
+			if s.accounts[se.account]--; s.accounts[se.account] <= 0 {
+				delete(s.accounts, se.account)
+			}
+		}
+		n++
 	}
 	return n
 }

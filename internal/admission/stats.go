@@ -66,10 +66,10 @@ type Snapshot struct {
 	// Granted is the number of places granted and not yet taken.
 	Granted int `json:"granted"`
 	// DepartureRate is places freed per second over the last 15 s or so
-	// (see departureWindow), steady or not.
+	// (see departureWindow).
 	DepartureRate float64 `json:"departure_rate"`
 	// Wait is the estimated wait of a newcomer, in seconds; -1 unknown (the
-	// departure rate is not steady yet).
+	// life table has not seen enough of its sessions' lifetimes yet).
 	Wait float64 `json:"wait_seconds"`
 	// Level is the degradation level (0: every rendition offered).
 	Level int `json:"degradation_level"`

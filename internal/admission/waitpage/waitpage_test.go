@@ -50,9 +50,9 @@ func TestRender(t *testing.T) {
 			"Les portes ouvrent dans environ 15" + nbsp + "minutes.",
 			"Votre place sera tirée au sort parmi les personnes arrivées avant l’ouverture, puis ce sera premier arrivé, premier servi.", "Ticket n°" + nbsp + "3", "0", nil},
 		{"unknown wait and number", "de-DE", View{Position: 2, Wait: -time.Second}, "en",
-			"You are number 2 in line", "Your wait will be estimated as soon as viewers start leaving at a steady pace.", "", "2", nil},
+			"You are number 2 in line", "Your wait will be estimated once enough viewers have left.", "", "2", nil},
 		{"unknown wait fr", "fr", View{Position: 2, Wait: -time.Second}, "fr",
-			"Vous êtes le numéro" + nbsp + "2 dans la file", "Votre attente sera estimée dès que les départs auront pris un rythme régulier.", "", "2", nil},
+			"Vous êtes le numéro" + nbsp + "2 dans la file", "Votre attente sera estimée dès que suffisamment de spectateurs seront partis.", "", "2", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := render(t, tt.acceptLanguage, tt.v)
