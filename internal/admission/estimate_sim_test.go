@@ -131,7 +131,6 @@ func simStep(f *fixture, sv *simViewer, now time.Time, rng *rand.Rand, res *simR
 	}
 	sv.poll = time.Duration(rp.answer.RetryAfter * float64(time.Second))
 	sv.next = now.Add(sv.poll)
-	_ = rng
 	return true
 }
 
