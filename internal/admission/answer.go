@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rempart/rempart/internal/httplang"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -51,7 +52,7 @@ func (s *Stage) hold(w http.ResponseWriter, r *http.Request, ticket string, tu t
 	h.Add("Set-Cookie", cookie(TicketCookie, ticket, r.TLS != nil))
 	h.Set(TicketHeader, ticket)
 	h.Set("Retry-After", strconv.Itoa(ceilSeconds(tu.retry)))
-	if wantsDocument(r) {
+	if httplang.Navigating(r) {
 		s.page(w, r, tu)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rempart/rempart/internal/httplang"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -65,7 +66,7 @@ func (s *Stage) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := telemetry.RecordOf(w)
-	if !s.Gate[rec.Class] && !(s.GatePages && wantsDocument(r)) {
+	if !s.Gate[rec.Class] && !(s.GatePages && httplang.Navigating(r)) {
 		s.Next.ServeHTTP(w, r)
 		return
 	}
@@ -247,18 +248,4 @@ func ticketOf(r *http.Request) string {
 		return r.URL.Query().Get(TicketQuery)
 	}
 	return ""
-}
-
-// wantsDocument reports whether r is a browser navigating to a page.
-func wantsDocument(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	switch r.Header.Get("Sec-Fetch-Dest") {
-	case "document", "iframe", "frame":
-		return true
-	case "":
-		return strings.Contains(r.Header.Get("Accept"), "text/html")
-	}
-	return false
 }

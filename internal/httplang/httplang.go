@@ -1,6 +1,7 @@
-// Package httplang negotiates the language of a response from a request's
-// Accept-Language header (RFC 9110 §12.5.4), for the few pages the edge
-// writes itself. It is a leaf: it imports nothing of rempart.
+// Package httplang negotiates the few pages the edge writes itself: their
+// language, from a request's Accept-Language header (RFC 9110 §12.5.4),
+// and whether a request is a browser navigating to a page at all
+// (Navigating). It is a leaf: it imports nothing of rempart.
 //
 // Matching follows RFC 4647: a language range matches a supported tag when
 // it equals it, when it is a prefix of it ("fr" matches "fr-CA", basic

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/rempart/rempart/internal/httplang"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -73,7 +74,7 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // a 403 pointing at the page for everything else, so that players and
 // apps do not try to parse HTML as a playlist or JSON.
 func (c *Challenger) challenge(w http.ResponseWriter, r *http.Request, badToken bool) {
-	if !badToken && wantsDocument(r) {
+	if !badToken && httplang.Navigating(r) {
 		c.servePage(w, r, safeReturn(r.URL.RequestURI()), http.StatusOK)
 		return
 	}
@@ -95,21 +96,6 @@ func (c *Challenger) refuseJSON(w http.ResponseWriter, reason, body string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusForbidden)
 	_, _ = w.Write([]byte(body + "\n"))
-}
-
-// wantsDocument reports whether r is a browser navigating to a page: Fetch
-// Metadata says so where the browser sends it, the Accept header otherwise.
-func wantsDocument(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	switch r.Header.Get("Sec-Fetch-Dest") {
-	case "document", "iframe", "frame":
-		return true
-	case "":
-		return strings.Contains(r.Header.Get("Accept"), "text/html")
-	}
-	return false
 }
 
 // pageURL is the standalone challenge page that returns to ret once
