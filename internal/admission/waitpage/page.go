@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/rempart/rempart/internal/httplang"
+	"github.com/rempart/rempart/internal/prerender"
 )
 
 //go:embed page.html page.css page.js
@@ -42,11 +43,10 @@ var sentinels = [numFields]string{
 // that serving it is a few copies, not a template execution: html/template
 // costs tens of microseconds and a hundred allocations a page.
 type page struct {
-	lang   string
-	t      *texts
-	csp    string   // allows exactly this page's script and style
-	lits   []string // len(fields)+1 literal pieces around the fields
-	fields []field
+	lang string
+	t    *texts
+	csp  string // allows exactly this page's script and style
+	prerender.Page
 }
 
 // langs are the page's languages, the first the default; pages is in the
@@ -73,11 +73,7 @@ var escaper = strings.NewReplacer("&", "&amp;", "'", "&#39;", "<", "&lt;", ">", 
 
 // write writes the page with vals in its fields, escaped, to b.
 func (p *page) write(b *bytes.Buffer, vals *[numFields]string) {
-	for i, f := range p.fields {
-		b.WriteString(p.lits[i])
-		escaper.WriteString(b, vals[f])
-	}
-	b.WriteString(p.lits[len(p.fields)])
+	p.Write(b, vals[:], escaper)
 }
 
 // mustPages builds the page in each of langs. It fails only if the
@@ -116,8 +112,11 @@ func newPage(tmpl *template.Template, css, lang string, t *texts) (page, error) 
 	if err := tmpl.Execute(&b, d); err != nil {
 		return page{}, fmt.Errorf("render page (%s): %w", lang, err)
 	}
-	p := page{lang: lang, t: t, csp: policy(js, css)}
-	return p, p.split(b.String())
+	pp, err := prerender.Split(b.String(), sentinels[:])
+	if err != nil {
+		return page{}, fmt.Errorf("page.html (%s): %w", lang, err)
+	}
+	return page{lang: lang, t: t, csp: policy(js, css), Page: pp}, nil
 }
 
 // fieldNames are the template's names for the fields.
@@ -163,31 +162,4 @@ func policy(js, css string) string {
 func hash(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-}
-
-// split cuts the rendered page at each sentinel.
-func (p *page) split(html string) error {
-	seen := [numFields]bool{}
-	for {
-		at, which := -1, field(0)
-		for f, s := range sentinels {
-			if i := strings.Index(html, s); i >= 0 && (at < 0 || i < at) {
-				at, which = i, field(f)
-			}
-		}
-		if at < 0 {
-			break
-		}
-		p.lits = append(p.lits, html[:at])
-		p.fields = append(p.fields, which)
-		seen[which] = true
-		html = html[at+len(sentinels[which]):]
-	}
-	p.lits = append(p.lits, html)
-	for f, ok := range seen {
-		if !ok {
-			return fmt.Errorf("page.html lacks the field %s", fieldNames[f])
-		}
-	}
-	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/rempart/rempart/internal/config"
 	"github.com/rempart/rempart/internal/keyring"
 	"github.com/rempart/rempart/internal/playtoken"
+	"github.com/rempart/rempart/internal/prerender"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -27,7 +28,7 @@ type Challenger struct {
 	tokens       atomic.Pointer[playtoken.Verifier] // nil: app tokens not accepted
 	replay       *replayCache                       // nonces already redeemed
 	diff         atomic.Int32                       // current difficulty, bits
-	pages        [numLangs]pageParts                // the page, pre-rendered per language
+	pages        [numLangs]prerender.Page           // the page, pre-rendered per language
 	assets       map[string]asset                   // the page's files by name; read-only
 	assetVersion string                             // names the assets' content in their URLs
 	stats        Stats

@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
-	"io"
 	"io/fs"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/rempart/rempart/internal/prerender"
 	"github.com/rempart/rempart/internal/telemetry"
 	"github.com/rempart/rempart/web"
 )
@@ -43,15 +43,6 @@ const (
 // sentinels stand for the fields when the page is rendered once per
 // language; they survive HTML escaping unchanged.
 var sentinels = [numFields]string{"RMPRTxCHALLENGEx", "RMPRTxDIFFx", "RMPRTxRETURNx", "RMPRTxREFx"}
-
-// pageParts is the page of one language split around its fields, so that
-// serving it is a few writes, not a template execution: the page is what
-// an attack gets most, it must be cheap.
-type pageParts struct {
-	lits   []string // len(fields)+1 literal pieces around the fields
-	fields []field
-	size   int // total length of lits
-}
 
 // asset is one of the page's files, held in memory.
 type asset struct {
@@ -99,7 +90,7 @@ func (c *Challenger) buildPages() error {
 	return nil
 }
 
-func (c *Challenger) renderPage(tmpl *template.Template, l lang) (pageParts, error) {
+func (c *Challenger) renderPage(tmpl *template.Template, l lang) (prerender.Page, error) {
 	v := "?v=" + c.assetVersion
 	d := pageData{
 		Lang: langTags[l], T: pageTexts(l, c.cfg.ClearanceTTL, slowAfter),
@@ -111,34 +102,11 @@ func (c *Challenger) renderPage(tmpl *template.Template, l lang) (pageParts, err
 	}
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, d); err != nil {
-		return pageParts{}, fmt.Errorf("challenge: render page (%s): %w", d.Lang, err)
+		return prerender.Page{}, fmt.Errorf("challenge: render page (%s): %w", d.Lang, err)
 	}
-	return splitPage(b.String())
-}
-
-// splitPage cuts html at each sentinel.
-func splitPage(html string) (pageParts, error) {
-	var p pageParts
-	for {
-		at, which := -1, field(0)
-		for f, s := range sentinels {
-			if i := strings.Index(html, s); i >= 0 && (at < 0 || i < at) {
-				at, which = i, field(f)
-			}
-		}
-		if at < 0 {
-			break
-		}
-		p.lits = append(p.lits, html[:at])
-		p.fields = append(p.fields, which)
-		html = html[at+len(sentinels[which]):]
-	}
-	p.lits = append(p.lits, html)
-	for _, s := range p.lits {
-		p.size += len(s)
-	}
-	if len(p.fields) < int(numFields) {
-		return p, fmt.Errorf("challenge: page template uses %d of the %d fields", len(p.fields), numFields)
+	p, err := prerender.Split(b.String(), sentinels[:])
+	if err != nil {
+		return p, fmt.Errorf("challenge: page template (%s): %w", d.Lang, err)
 	}
 	return p, nil
 }
@@ -157,10 +125,7 @@ func (c *Challenger) servePage(w http.ResponseWriter, r *http.Request, ret strin
 		fieldRef:        now.UTC().Format("20060102-1504") + "-" + ch[2:10],
 	}
 	p := &c.pages[pickLang(r.Header.Get("Accept-Language"))]
-	n := p.size
-	for _, f := range p.fields {
-		n += len(vals[f])
-	}
+	n := p.Len(vals[:])
 	c.stats.Issued.Add(1)
 	telemetry.RecordOf(w).Decide(StageName, telemetry.OutcomeRefused, "challenged")
 	setPageHeaders(w.Header(), n)
@@ -168,11 +133,7 @@ func (c *Challenger) servePage(w http.ResponseWriter, r *http.Request, ret strin
 	if r.Method == http.MethodHead {
 		return
 	}
-	for i, f := range p.fields {
-		io.WriteString(w, p.lits[i])
-		io.WriteString(w, vals[f])
-	}
-	io.WriteString(w, p.lits[len(p.fields)])
+	p.Write(w, vals[:], nil)
 }
 
 func setPageHeaders(h http.Header, length int) {
