@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rempart/rempart/internal/config"
 )
 
 // TestShieldGoal runs siege's kickoff and attacks, small, against the
@@ -19,10 +21,15 @@ func TestShieldGoal(t *testing.T) {
 	}
 	// Scales keep the suite light; the botnet's at 0.1 would stay under
 	// the detector's floor (50 req/s) for its first seconds.
-	scales := map[string]float64{"kickoff": 0.1, "get-flood": 0.1, "login-flood": 0.1, "botnet-low-and-slow": 0.25}
-	for _, name := range []string{"kickoff", "get-flood", "login-flood", "botnet-low-and-slow"} {
+	scales := map[string]float64{"kickoff": 0.1, "get-flood": 0.1, "login-flood": 0.1, "botnet-low-and-slow": 0.25,
+		"h2-flood": 0.1}
+	for _, name := range []string{"kickoff", "get-flood", "login-flood", "botnet-low-and-slow", "h2-flood"} {
 		t.Run(name, func(t *testing.T) {
-			target, admin := liveStack(t, 0, false)
+			var edit func(*config.Config)
+			if name == "h2-flood" {
+				edit = func(c *config.Config) { c.H2C = true }
+			}
+			target, admin := liveStackWith(t, 0, false, edit)
 			err, rep := siegeBuiltin(t, name, target, admin, scales[name], 30*time.Second)
 			if err != nil {
 				t.Errorf("thresholds: %v", err)
@@ -30,6 +37,13 @@ func TestShieldGoal(t *testing.T) {
 			for _, p := range rep.Pops {
 				if p.RefusedAfterS != nil {
 					t.Logf("%s refused %.1f s after its first answer (status %v)", p.Name, *p.RefusedAfterS, p.Status)
+				}
+			}
+			if name == "h2-flood" {
+				// Each rapid-reset connection is cut at the frame that
+				// crosses its reset budget, before Go's server reads it.
+				if n := metricValue(t, admin, `rempart_connections_total{event="cut_reset_flood"}`); n == "0" || n == "absent" {
+					t.Errorf("no connection was cut for rapid reset (%s)", n)
 				}
 			}
 			if name == "kickoff" {

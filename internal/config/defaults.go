@@ -65,6 +65,8 @@ func (s *Shield) defaults() {
 	setDefault(&s.Conns.MinRateWindow, 10*time.Second)
 	setDefault(&s.Conns.RequestRate, 100)
 	setDefault(&s.Conns.RequestBurst, 400)
+	setDefault(&s.Conns.ResetRate, 5)
+	setDefault(&s.Conns.ResetBurst, 50)
 	if s.Rates == nil { // nil: unset; an empty list means no rate limits
 		s.Rates = DefaultRates()
 	}

@@ -75,6 +75,16 @@ type ConnLimits struct {
 	// RequestBurst is how many requests a connection may open at once
 	// before RequestRate applies. Zero (unset): 400; at most 1000000.
 	RequestBurst int `yaml:"request_burst"`
+	// ResetRate is the most HTTP/2 streams per second one connection may
+	// cancel before their answer is complete; a connection over it, past
+	// ResetBurst, is closed (rapid reset, CVE-2023-44487). A player
+	// cancels a download at a quality switch or a seek. Zero (unset): 5;
+	// at most 1000000.
+	ResetRate float64 `yaml:"reset_rate"`
+	// ResetBurst is how many streams a connection may cancel at once
+	// before ResetRate applies (a browser leaving a page cancels what it
+	// was loading). Zero (unset): 50; at most 1000000.
+	ResetBurst int `yaml:"reset_burst"`
 }
 
 // RateLimit is one token bucket per key.

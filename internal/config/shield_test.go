@@ -25,6 +25,8 @@ func TestShieldDefaults(t *testing.T) {
 		{"shield.conns.min_rate_window", s.Conns.MinRateWindow, 10 * time.Second},
 		{"shield.conns.request_rate", s.Conns.RequestRate, 100.0},
 		{"shield.conns.request_burst", s.Conns.RequestBurst, 400},
+		{"shield.conns.reset_rate", s.Conns.ResetRate, 5.0},
+		{"shield.conns.reset_burst", s.Conns.ResetBurst, 50},
 		{"shield.rates", s.Rates, DefaultRates()},
 		{"shield.max_keys", s.MaxKeys, 200000},
 		{"shield.allow", s.Allow, []string(nil)},
@@ -256,7 +258,7 @@ func TestShieldParseErrors(t *testing.T) {
 		{"nan rate", "shield:\n  rates:\n    - {key: ip, rate: .nan}\n", []string{"line 3: shield.rates[0].rate: NaN: want requests per second"}},
 		{"nan budget", "shield: {detect: {false_positive_budget: .nan}}\n", []string{"line 1: shield.detect.false_positive_budget: NaN"}},
 		{"bad float", "shield: {evidence: {sample_rate: half}}\n", []string{`line 1: shield.evidence.sample_rate: "half": want a number`}},
-		{"unknown key", "shield: {conns: {per_host: 1}}\n", []string{`unknown key "per_host" in shield.conns (valid keys: per_ip, total, min_rate, min_rate_window, request_rate, request_burst)`}},
+		{"unknown key", "shield: {conns: {per_host: 1}}\n", []string{`unknown key "per_host" in shield.conns (valid keys: per_ip, total, min_rate, min_rate_window, request_rate, request_burst, reset_rate, reset_burst)`}},
 		{"bad cidr line", "shield:\n  allow:\n    - 192.0.2.0/24\n    - 300.1.1.1\n", []string{`line 4: shield.allow[1]: "300.1.1.1"`}},
 	}
 	for _, tt := range tests {

@@ -64,6 +64,10 @@ func (c *ConnLimits) validate(v *validator) {
 		v.bad("shield.conns.request_rate", c.RequestRate, "requests per second above 0 and at most 1000000")
 	}
 	v.between("shield.conns.request_burst", c.RequestBurst, 1, 1000000)
+	if !(c.ResetRate > 0 && c.ResetRate <= 1e6) {
+		v.bad("shield.conns.reset_rate", c.ResetRate, "cancelled streams per second above 0 and at most 1000000")
+	}
+	v.between("shield.conns.reset_burst", c.ResetBurst, 1, 1000000)
 }
 
 func (r *RateLimit) validate(v *validator, key string) {

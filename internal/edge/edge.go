@@ -246,10 +246,16 @@ func (e *Edge) listen(cfg *config.Config) error {
 	e.publicLn = e.guardListener(e.publicLn, cfg)
 	e.public = &http.Server{Handler: e.handler(cfg), ErrorLog: slog.NewLogLogger(e.logger.Handler(), slog.LevelDebug),
 		ConnContext: connContext, ConnState: identity.ConnState}
-	guard.Apply(e.public, cfg.Limits)
+	guard.Apply(e.public, cfg.Limits, &e.def.conns)
 	if err := configureProtocols(e.public, cfg); err != nil {
 		e.publicLn.Close()
 		return err
+	}
+	if e.public.TLSConfig != nil && cfg.Shield.Mode != "off" {
+		if err := guard.ServeH2TLS(e.public, resetLimits(cfg), &e.def.conns); err != nil {
+			e.publicLn.Close()
+			return err
+		}
 	}
 	if cfg.Admin.Listen == "off" {
 		return nil
@@ -328,7 +334,18 @@ func (e *Edge) guardListener(ln net.Listener, cfg *config.Config) net.Listener {
 		ln = guard.ProxyListener(ln, trustedProxies(cfg), 0, &e.def.conns)
 	}
 	c := cfg.Shield.Conns
-	return guard.LimitListener(ln, c.PerIP, c.Total, &e.def.conns)
+	ln = guard.LimitListener(ln, c.PerIP, c.Total, &e.def.conns)
+	if cfg.H2C && cfg.TLS.CertFile == "" {
+		// Cleartext HTTP/2 is watched on the listener; over TLS, the
+		// HTTP/2 server watches the decrypted connection (ServeH2TLS).
+		ln = guard.H2Listener(ln, resetLimits(cfg), &e.def.conns)
+	}
+	return ln
+}
+
+// resetLimits is the budget of streams one HTTP/2 connection may cancel.
+func resetLimits(cfg *config.Config) guard.ResetLimits {
+	return guard.ResetLimits{Rate: cfg.Shield.Conns.ResetRate, Burst: cfg.Shield.Conns.ResetBurst}
 }
 
 // handler is the public server's handler: the edge under the minimum read

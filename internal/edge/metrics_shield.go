@@ -17,7 +17,13 @@ var (
 	descConns = prometheus.NewDesc("rempart_connections_total",
 		"Connections on the public listener: accepted, refused by the per-address or total cap, "+
 			"refused for a bad PROXY header, cut for reading slower than the minimum rate, cut for opening "+
-			"requests or HTTP/2 streams faster than any player (rapid reset, stream floods).", []string{"event"}, nil)
+			"requests or HTTP/2 streams faster than any player (stream floods), cut for cancelling more HTTP/2 "+
+			"streams than any player (rapid reset).", []string{"event"}, nil)
+	descH2Resets = prometheus.NewDesc("rempart_http2_streams_reset_total",
+		"HTTP/2 streams the client cancelled before their answer was complete.", nil, nil)
+	descH2Errors = prometheus.NewDesc("rempart_http2_errors_total",
+		"HTTP/2 protocol errors Go's server detected, by type (e.g. conn_ENHANCE_YOUR_CALM_too_many_early_resets, "+
+			"conn_PROTOCOL_ERROR_...): its own rapid-reset and CONTINUATION defences.", []string{"type"}, nil)
 	descConnsOpen   = prometheus.NewDesc("rempart_connections_open", "Connections open on the public listener.", nil, nil)
 	descMitigations = prometheus.NewDesc("rempart_mitigations_active",
 		"Mitigations in force, by kind (block_prefix, throttle_fingerprint, strip_params, shed_route, attack_mode).", []string{"kind"}, nil)
@@ -36,7 +42,7 @@ var (
 var verdicts = []detect.Verdict{detect.Normal, detect.FlashCrowd, detect.UnderAttack, detect.OriginFailure, detect.Saturation}
 
 func describeShield(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descShieldAllowed, descShieldRefused, descShieldShadowed, descConns,
+	for _, d := range []*prometheus.Desc{descShieldAllowed, descShieldRefused, descShieldShadowed, descConns, descH2Resets, descH2Errors,
 		descConnsOpen, descMitigations, descChallenge, descChallengeDifficulty, descVerdict, descDetect, descEvidence} {
 		ch <- d
 	}
@@ -53,10 +59,14 @@ func collectShield(ch chan<- prometheus.Metric, e *Edge) {
 	cs := &d.conns
 	for ev, v := range map[string]int64{"accepted": cs.Accepted.Load(), "refused_per_ip": cs.RefusedPerIP.Load(),
 		"refused_total": cs.RefusedTotal.Load(), "refused_proxy_header": cs.ProxyRefused.Load(), "cut_slow_read": cs.SlowReadCut.Load(),
-		"cut_request_flood": cs.StreamFloodCut.Load()} {
+		"cut_request_flood": cs.StreamFloodCut.Load(), "cut_reset_flood": cs.ResetFloodCut.Load()} {
 		ch <- counter(descConns, float64(v), ev)
 	}
 	ch <- gauge(descConnsOpen, float64(cs.Open.Load()))
+	ch <- counter(descH2Resets, float64(cs.StreamsReset.Load()))
+	for typ, n := range cs.H2.Snapshot() {
+		ch <- counter(descH2Errors, float64(n), typ)
+	}
 	kinds := map[string]int{}
 	for _, m := range d.shield.Active(e.now()) {
 		kinds[string(m.Kind)]++

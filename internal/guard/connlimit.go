@@ -21,6 +21,14 @@ type ConnStats struct {
 	// StreamFloodCut counts connections closed for opening requests (or
 	// HTTP/2 streams) faster than any player or page (StreamRate).
 	StreamFloodCut atomic.Int64
+	// ResetFloodCut counts connections closed for cancelling more HTTP/2
+	// streams than any player or page (StreamRate's reset budget).
+	ResetFloodCut atomic.Int64
+	// StreamsReset counts HTTP/2 streams the client cancelled before their
+	// answer was complete.
+	StreamsReset atomic.Int64
+	// H2 counts the HTTP/2 protocol errors Go's server saw (Apply wires it).
+	H2 H2Errors
 }
 
 // LimitListener returns ln capped at perIP concurrent connections from one

@@ -22,7 +22,7 @@ func TestHygieneOverTheWire(t *testing.T) {
 		io.WriteString(w, "ok")
 	})})
 	Apply(srv.Config, config.Limits{ReadHeaderTimeout: time.Second, ReadTimeout: time.Second,
-		WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 4096})
+		WriteTimeout: time.Second, IdleTimeout: time.Second, MaxHeaderBytes: 4096}, nil)
 	srv.Start()
 	defer srv.Close()
 
@@ -53,7 +53,7 @@ func TestHygieneOverTheWire(t *testing.T) {
 
 func TestHugeHeadersRefused(t *testing.T) {
 	srv := httptest.NewUnstartedServer(&Hygiene{Next: http.NotFoundHandler()})
-	Apply(srv.Config, config.Limits{ReadHeaderTimeout: time.Second, MaxHeaderBytes: 4096})
+	Apply(srv.Config, config.Limits{ReadHeaderTimeout: time.Second, MaxHeaderBytes: 4096}, nil)
 	srv.Start()
 	defer srv.Close()
 	big := "X-Big: " + strings.Repeat("a", 64<<10) + "\r\n"

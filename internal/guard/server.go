@@ -15,8 +15,10 @@ const (
 )
 
 // Apply sets the client-side limits of l on srv: header, read, write and
-// idle timeouts, the header size cap and the HTTP/2 stream limits.
-func Apply(srv *http.Server, l config.Limits) {
+// idle timeouts, the header size cap and the HTTP/2 stream limits. The
+// HTTP/2 errors Go's server reports are counted in stats.H2 (stats may be
+// nil).
+func Apply(srv *http.Server, l config.Limits, stats *ConnStats) {
 	srv.ReadHeaderTimeout = l.ReadHeaderTimeout
 	srv.ReadTimeout = l.ReadTimeout
 	srv.WriteTimeout = l.WriteTimeout
@@ -31,4 +33,7 @@ func Apply(srv *http.Server, l config.Limits) {
 	srv.HTTP2.MaxReadFrameSize = maxReadFrameSize
 	srv.HTTP2.MaxDecoderHeaderTableSize = 4096
 	srv.HTTP2.MaxEncoderHeaderTableSize = 4096
+	if stats != nil {
+		srv.HTTP2.CountError = stats.H2.Count
+	}
 }
