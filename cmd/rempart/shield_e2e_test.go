@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"io"
 	"net/http"
 	"strings"
@@ -22,15 +23,17 @@ func TestShieldGoal(t *testing.T) {
 	// Scales keep the suite light; the botnet's at 0.1 would stay under
 	// the detector's floor (50 req/s) for its first seconds.
 	scales := map[string]float64{"kickoff": 0.1, "get-flood": 0.1, "login-flood": 0.1, "botnet-low-and-slow": 0.25,
-		"h2-flood": 0.1}
-	for _, name := range []string{"kickoff", "get-flood", "login-flood", "botnet-low-and-slow", "h2-flood"} {
+		"h2-flood": 0.1, "botnet-mimic": 0.25}
+	durations := map[string]time.Duration{"h2-flood": 20 * time.Second}
+	for _, name := range []string{"kickoff", "get-flood", "login-flood", "botnet-low-and-slow", "h2-flood", "botnet-mimic"} {
 		t.Run(name, func(t *testing.T) {
 			var edit func(*config.Config)
 			if name == "h2-flood" {
 				edit = func(c *config.Config) { c.H2C = true }
 			}
 			target, admin := liveStackWith(t, 0, false, edit)
-			err, rep := siegeBuiltin(t, name, target, admin, scales[name], 30*time.Second)
+			dur := cmp.Or(durations[name], 30*time.Second)
+			err, rep := siegeBuiltin(t, name, target, admin, scales[name], dur)
 			if err != nil {
 				t.Errorf("thresholds: %v", err)
 			}
@@ -45,6 +48,19 @@ func TestShieldGoal(t *testing.T) {
 				if n := metricValue(t, admin, `rempart_connections_total{event="cut_reset_flood"}`); n == "0" || n == "absent" {
 					t.Errorf("no connection was cut for rapid reset (%s)", n)
 				}
+			}
+			if name == "botnet-mimic" {
+				// Nothing tells these bots from the viewers but the
+				// challenge: the detector must have turned attack mode on
+				// by itself, and viewers arriving then solved it.
+				var challenged int64
+				for _, p := range rep.Pops {
+					challenged += p.Challenged
+				}
+				if challenged == 0 {
+					t.Error("no viewer met a challenge: attack mode was never turned on by the detector")
+				}
+				t.Logf("viewers solved %d challenges", challenged)
 			}
 			if name == "kickoff" {
 				if n := metricValue(t, admin, `rempart_detect_mitigations_total{decision="applied"}`); n != "0" {

@@ -24,7 +24,10 @@ import (
 //   - fingerprint: fixed (default) — every bot sends the same
 //     User-Agent and header set in the same order, as a cheap botnet does;
 //     rotating — each bot picks one of several real browser and app
-//     fingerprints, each with its own header order.
+//     fingerprints, each with its own header order; viewer — the very
+//     request of siege's own viewer models (Host, User-Agent, Accept in
+//     that order, user_agent defaulting to theirs): a botnet the edge
+//     cannot tell from the crowd by its requests.
 //   - user_agent: the User-Agent in fixed mode (a desktop Chrome).
 //   - timeout: per request ("10s").
 //   - insecure: skip TLS verification on https:// targets (false).
@@ -41,9 +44,18 @@ func (botnet) Run(ctx context.Context, env *sim.Env, c sim.Client) {
 		env.Rec.Request(c.Pop, sim.KindAttack, intended(env, c), 0, 0, 0, err)
 		return
 	}
-	fp := fixedPrint(p.String("user_agent", defaultFloodUA))
-	if p.String("fingerprint", "fixed") == "rotating" {
+	var fp fingerprint
+	switch mode := p.String("fingerprint", "fixed"); mode {
+	case "fixed":
+		fp = fixedPrint(p.String("user_agent", defaultFloodUA))
+	case "rotating":
 		fp = fingerprints[rand.IntN(len(fingerprints))]
+	case "viewer":
+		fp = viewerPrint(p.String("user_agent", viewerUA))
+	default:
+		env.Rec.Request(c.Pop, sim.KindAttack, intended(env, c), 0, 0, 0,
+			fmt.Errorf("botnet: fingerprint %q: want fixed, rotating or viewer", mode))
+		return
 	}
 	b := bot{env: env, c: c, t: t, fp: fp, paths: botPaths(p),
 		timeout: p.Duration("timeout", defaultTimeout)}
@@ -165,6 +177,14 @@ func fixedPrint(ua string) fingerprint {
 	return fingerprint{name: "fixed", headers: [][2]string{
 		{"Host", ""}, {"User-Agent", ua}, {"Accept", "*/*"}, {"Connection", "keep-alive"},
 	}}
+}
+
+// viewerUA is the User-Agent of siege's viewer models.
+const viewerUA = "rempart-siege/1"
+
+// viewerPrint is the request of siege's viewer models (viewer.client.encode).
+func viewerPrint(ua string) fingerprint {
+	return fingerprint{name: "viewer", headers: [][2]string{{"Host", ""}, {"User-Agent", ua}, {"Accept", "*/*"}}}
 }
 
 // fingerprints are real clients of a streaming platform, as they order

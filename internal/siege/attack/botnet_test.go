@@ -14,7 +14,7 @@ import (
 // per-IP limit; fixed bots look alike, rotating ones do not.
 func TestBotnet(t *testing.T) {
 	const bots = 1000
-	for _, mode := range []string{"fixed", "rotating"} {
+	for _, mode := range []string{"fixed", "rotating", "viewer"} {
 		t.Run(mode, func(t *testing.T) {
 			var mu sync.Mutex
 			perIP := map[string]int{}
@@ -49,6 +49,8 @@ func TestBotnet(t *testing.T) {
 			switch {
 			case mode == "fixed" && (len(uas) != 1 || len(orders) != 1):
 				t.Fatalf("fixed: %d User-Agents, %d header orders; want 1 and 1", len(uas), len(orders))
+			case mode == "viewer" && (!uas["rempart-siege/1"] || len(uas) != 1 || !orders["Host,User-Agent,Accept"] || len(orders) != 1):
+				t.Fatalf("viewer: User-Agents %v, header orders %v; want siege's viewers' only", uas, orders)
 			case mode == "rotating" && (len(uas) < 4 || len(orders) < 4):
 				t.Fatalf("rotating: %d User-Agents, %d header orders; want several", len(uas), len(orders))
 			}

@@ -47,16 +47,20 @@ type Phase struct {
 
 // Pop is the account of one population over the whole run.
 type Pop struct {
-	Name     string           `json:"name"`
-	Model    string           `json:"model"`
-	Role     string           `json:"role"` // "viewer" or "attacker"
-	Clients  int64            `json:"clients"`
-	Requests int64            `json:"requests"`
-	Errors   int64            `json:"errors"` // transport errors and 5xx, holds excepted
-	Held     int64            `json:"held"`   // waiting-room holds: 503/429 a viewer waited on (requests, not errors)
-	Bytes    int64            `json:"bytes"`
-	Status   map[string]int64 `json:"status"` // "200", "429", "503", "error"...
-	Latency  Percentiles      `json:"latency_ms"`
+	Name     string `json:"name"`
+	Model    string `json:"model"`
+	Role     string `json:"role"` // "viewer" or "attacker"
+	Clients  int64  `json:"clients"`
+	Requests int64  `json:"requests"`
+	Errors   int64  `json:"errors"` // transport errors and 5xx, holds excepted
+	Held     int64  `json:"held"`   // waiting-room holds: 503/429 a viewer waited on (requests, not errors)
+	// Challenged counts the proof-of-work challenges (403 pointing at the
+	// challenge page) that viewers went on to solve, as a browser's page
+	// does: requests, but neither in Status nor in Errors.
+	Challenged int64            `json:"challenged,omitempty"`
+	Bytes      int64            `json:"bytes"`
+	Status     map[string]int64 `json:"status"` // "200", "429", "503", "error"...
+	Latency    Percentiles      `json:"latency_ms"`
 	// ByKind splits latency by object kind (segment, media_playlist...).
 	ByKind  map[string]Percentiles `json:"latency_by_kind_ms,omitempty"`
 	MaxConn int64                  `json:"max_connections,omitempty"` // attackers holding connections

@@ -18,13 +18,14 @@ func (r *Recorder) Pops(s *scenario.Scenario) []report.Pop {
 		sp := s.Populations[i]
 		out[i] = report.Pop{
 			Name: sp.Name, Model: sp.Model, Role: sp.Role,
-			Clients:  p.clients.Load(),
-			Requests: p.requests.Load(),
-			Errors:   p.errors.Load(),
-			Held:     p.held.Load(),
-			Bytes:    p.bytes.Load(),
-			Status:   p.statusCounts(),
-			MaxConn:  p.maxConns.Load(),
+			Clients:    p.clients.Load(),
+			Requests:   p.requests.Load(),
+			Errors:     p.errors.Load(),
+			Held:       p.held.Load(),
+			Challenged: p.challenged.Load(),
+			Bytes:      p.bytes.Load(),
+			Status:     p.statusCounts(),
+			MaxConn:    p.maxConns.Load(),
 		}
 		out[i].Latency, out[i].ByKind = p.latency()
 		if first, refused := p.firstReq.Load(), p.firstRefused.Load(); first > 0 && refused > 0 {

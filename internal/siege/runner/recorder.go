@@ -52,11 +52,13 @@ type Recorder struct {
 type popRec struct {
 	// held counts the waiting-room holds (sim.ErrHeld), which are
 	// requests but not errors.
-	requests, errors, held, bytes, segmentsOK atomic.Int64
-	clients, skipped, canceled                atomic.Int64
-	status                                    [maxStatus]atomic.Int64
-	states                                    [sim.NumStates]atomic.Int64
-	conns, maxConns                           atomic.Int64
+	// challenged counts the challenges viewers went on to solve
+	// (sim.ErrChallenged): requests, but neither refusals nor errors.
+	requests, errors, held, challenged, bytes, segmentsOK atomic.Int64
+	clients, skipped, canceled                            atomic.Int64
+	status                                                [maxStatus]atomic.Int64
+	states                                                [sim.NumStates]atomic.Int64
+	conns, maxConns                                       atomic.Int64
 	// firstReq and firstRefused are when the population's first answer
 	// and first refusal (403, 429, 503) came, unix nanoseconds; 0: none.
 	firstReq, firstRefused atomic.Int64
@@ -115,6 +117,10 @@ func (r *Recorder) Request(pop int, kind sim.Kind, intended time.Time, latency t
 	p := r.pops[pop]
 	p.requests.Add(1)
 	p.bytes.Add(bytes)
+	if errors.Is(err, sim.ErrChallenged) {
+		p.challenged.Add(1)
+		return
+	}
 	p.noteTimes(intended.Add(latency).UnixNano(), status)
 	if status == 0 && errors.Is(err, context.Canceled) {
 		// Cut short by the end of the run (or of the client's life), not

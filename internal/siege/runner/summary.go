@@ -20,7 +20,7 @@ func WriteSummary(w io.Writer, rep *report.Report) error {
 	fmt.Fprintln(tw, "population\tmodel\tclients\trequests\theld\terrors\terror %\tp50 ms\tp99 ms\tstatus\t")
 	for _, p := range rep.Pops {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.2f\t%.1f\t%.1f\t%s\t\n", p.Name, p.Model, p.Clients, p.Requests,
-			p.Held, p.Errors, 100*report.ErrorRatio(p.Errors, p.Requests, p.Held), p.Latency.P50, p.Latency.P99, statusLine(p.Status))
+			p.Held, p.Errors, 100*report.ErrorRatio(p.Errors, p.Requests, p.Held+p.Challenged), p.Latency.P50, p.Latency.P99, statusLine(p.Status))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -31,6 +31,12 @@ func WriteSummary(w io.Writer, rep *report.Report) error {
 			fmt.Fprintf(w, "%s: %d viewers, %d started, %d stall-free (%.1f%%); startup p50/p95/p99 %.0f/%.0f/%.0f ms; "+
 				"queued p95 %.0f ms; %d stalls (%.1f s)\n", p.Name, v.Viewers, v.Started, v.StallFree, 100*v.StallFreeRatio,
 				v.StartupMs.P50, v.StartupMs.P95, v.StartupMs.P99, v.QueuedMs.P95, v.Stalls, v.StallSeconds)
+		}
+	}
+	for _, p := range rep.Pops {
+		if p.Challenged > 0 {
+			fmt.Fprintf(w, "%s: %d proof-of-work challenges met and solved as a browser's page does (not counted as refusals)\n",
+				p.Name, p.Challenged)
 		}
 	}
 	for _, p := range rep.Pops {

@@ -83,7 +83,7 @@ func (a *viewerTotals) add(p *report.Pop) {
 	}
 	a.errors += p.Errors
 	a.held += p.Held
-	a.requests += p.Requests
+	a.requests += p.Requests - p.Challenged // a solved challenge is neither a success nor a failure
 	a.segmentP99 = math.Max(a.segmentP99, p.ByKind["segment"].P99)
 	v := p.Viewers
 	if v == nil {
@@ -105,9 +105,11 @@ func popMetric(p *report.Pop, field string) (float64, bool) {
 	case "errors":
 		return float64(p.Errors), true
 	case "error_ratio":
-		return report.ErrorRatio(p.Errors, p.Requests, p.Held), true
+		return report.ErrorRatio(p.Errors, p.Requests, p.Held+p.Challenged), true
 	case "held":
 		return float64(p.Held), true
+	case "challenged":
+		return float64(p.Challenged), true
 	case "p99_ms":
 		return p.Latency.P99, true
 	case "clients":

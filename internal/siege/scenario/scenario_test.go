@@ -133,7 +133,7 @@ func TestParseDocumentErrors(t *testing.T) {
 
 func TestBuiltinsValidate(t *testing.T) {
 	infos := Builtins()
-	want := []string{"botnet-low-and-slow", "cache-bust", "conn-flood", "egress-cap", "get-flood", "h2-flood", "kickoff",
+	want := []string{"botnet-low-and-slow", "botnet-mimic", "cache-bust", "conn-flood", "egress-cap", "get-flood", "h2-flood", "kickoff",
 		"login-flood", "mixed", "slow-read", "slowloris", "waiting-room"}
 	if len(infos) != len(want) {
 		t.Fatalf("Builtins() = %d scenarios, want %d", len(infos), len(want))

@@ -44,7 +44,7 @@ var admissionMetrics = []string{
 
 // popFields are the fields of "<population>.<field>" metrics, besides
 // status_<code>.
-var popFields = []string{"requests", "errors", "error_ratio", "held", "p99_ms", "stall_free_ratio", "clients", "refused_after_s"}
+var popFields = []string{"requests", "errors", "error_ratio", "held", "challenged", "p99_ms", "stall_free_ratio", "clients", "refused_after_s"}
 
 var ops = []string{">=", "<=", "==", ">", "<"} // two-character operators first
 

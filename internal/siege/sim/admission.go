@@ -16,6 +16,13 @@ var ErrLifetime = errors.New("client lifetime over")
 // asks again, docs/admission.md): a hold, counted apart, not a failure.
 var ErrHeld = errors.New("held in a waiting room")
 
+// ErrChallenged is the error a viewer model passes to Recorder.Request for
+// a proof-of-work challenge it goes on to solve, as a browser's page does
+// (a 403 pointing at the challenge page, docs/challenge.md): counted apart,
+// neither a refusal nor a failure. The page, the solution and the retried
+// request are recorded as requests of their own.
+var ErrChallenged = errors.New("challenged")
+
 // NoWait is Admission.Wait when the target displayed no wait.
 const NoWait time.Duration = -1
 

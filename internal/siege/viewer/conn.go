@@ -93,15 +93,19 @@ type client struct {
 	firstSent time.Time
 	// budgetOut is set once the run's request budget refused a request.
 	budgetOut bool
+	// solveBits is the hardest proof-of-work challenge the viewer solves
+	// (challenge_max_bits); 0: none.
+	solveBits int
 }
 
 func newClient(env *sim.Env, c sim.Client, p sim.Params, now func() time.Time) *client {
 	cl := &client{
 		env: env, pop: c.Pop, src: c.Source, now: now,
-		timeout: p.Duration("timeout", 20*time.Second),
-		host:    env.Host,
-		ua:      p.String("user_agent", "rempart-siege/1"),
-		paced:   env.Link.NewReader(now),
+		timeout:   p.Duration("timeout", 20*time.Second),
+		host:      env.Host,
+		ua:        p.String("user_agent", "rempart-siege/1"),
+		paced:     env.Link.NewReader(now),
+		solveBits: min(max(p.Int("challenge_max_bits", defaultChallengeBits), 0), maxChallengeBits),
 	}
 	if cl.host == "" {
 		cl.host = env.Target.Host
@@ -139,8 +143,11 @@ func (cl *client) do(ctx context.Context, r *request) (response, error) {
 	}
 	end := cl.now()
 	recErr := err
-	if err == nil && holds(res, end) {
+	switch {
+	case err == nil && holds(res, end):
 		recErr = sim.ErrHeld // the viewer waits and asks again: not a failure
+	case err == nil && cl.challenged(res):
+		recErr = sim.ErrChallenged // the viewer solves it and asks again
 	}
 	cl.env.Rec.Request(cl.pop, r.kind, r.intended, end.Sub(r.intended), res.status, res.n, recErr)
 	return res, err
