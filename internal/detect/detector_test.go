@@ -331,7 +331,8 @@ func BenchmarkObserveViewers(b *testing.B) {
 }
 
 // TestBotnetSharingViewersFingerprint: bots with the viewers' own
-// fingerprint cannot be throttled by it (veto); attack mode instead.
+// fingerprint cannot be throttled by it (veto); attack mode instead, and
+// no prefix block (it would refuse viewers arriving in those prefixes).
 func TestBotnetSharingViewersFingerprint(t *testing.T) {
 	w, v := baselineWorld(t)
 	r := request("GET", "/live/master.m3u8", "", viewerHeader)
@@ -340,7 +341,8 @@ func TestBotnetSharingViewersFingerprint(t *testing.T) {
 	w.pops = append(w.pops, bots)
 	w.run(3)
 	k := w.act.kinds()
-	if !hasAttack(w.d.Status(), Botnet) || k[mitigation.ThrottleFingerprint] != 0 || k[mitigation.AttackMode] != 1 {
+	if !hasAttack(w.d.Status(), Botnet) || k[mitigation.ThrottleFingerprint] != 0 || k[mitigation.AttackMode] != 1 ||
+		k[mitigation.BlockPrefix] != 0 {
 		t.Fatalf("attacks %+v, mitigations %v", w.d.Status().Attacks, k)
 	}
 	checkViewersSpared(t, w, v)

@@ -19,7 +19,6 @@ const (
 	maxBlocks     = 256  // block mitigations proposed per second
 	maxActive     = 1024 // detector mitigations active at once
 	shedFloor     = 50   // the least rate shed_route lets through
-	botnetPfxRate = 50   // a prefix this busy and not player-like is blocked in a botnet
 	// minAggregateThrottle is the lowest rate a botnet's fingerprint keeps
 	// as a whole.
 	minAggregateThrottle = 5.0
@@ -174,8 +173,11 @@ func (d *Detector) planShed(s *second, fd *finding) proposal {
 }
 
 // planBotnet throttles the fingerprint; where that would hit viewers
-// sharing it, it blocks the busy prefixes that are not player-like and
-// turns attack mode on instead.
+// sharing it, it turns attack mode on instead. It blocks no prefix then:
+// attack mode already answers every new bot with a cheap 403 challenge,
+// while a prefix block would refuse the viewers arriving in that prefix
+// too, who are not player-like yet as they fetch their first playlist
+// (siege's botnet-mimic at scale 0.5 lost a third of its viewers so).
 func (d *Detector) planBotnet(s *second, fd *finding, out []proposal) []proposal {
 	e := fd.fp
 	share := d.share(s, fingerKey(e.key))
@@ -188,16 +190,6 @@ func (d *Detector) planBotnet(s *second, fd *finding, out []proposal) []proposal
 		Rate: max(minAggregateThrottle, fd.rate/10), Reason: "botnet: " + fd.reason}})
 	if share <= d.cfg.FalsePositiveBudget {
 		return out
-	}
-	for _, pe := range s.pfxs {
-		if s.rate(uint64(pe.n)) < botnetPfxRate {
-			break
-		}
-		if pe.player == 0 { // as in planBlocks: never a prefix where someone plays
-			out = append(out, blockPrefix(pe.pfx, d.share(s, pe.key), Botnet, fmt.Sprintf(
-				"botnet: %.0f req/s, %.0f%% media, while the botnet's fingerprint is shared with viewers",
-				s.rate(uint64(pe.n)), 100*float64(pe.player)/float64(pe.n))))
-		}
 	}
 	return append(out, attackMode(fd))
 }

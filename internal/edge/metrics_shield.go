@@ -20,7 +20,7 @@ var (
 			"requests or HTTP/2 streams faster than any player (stream floods), cut for cancelling more HTTP/2 "+
 			"streams than any player (rapid reset).", []string{"event"}, nil)
 	descH2Resets = prometheus.NewDesc("rempart_http2_streams_reset_total",
-		"HTTP/2 streams the client cancelled before their answer was complete.", nil, nil)
+		"HTTP/2 streams clients cancelled (RST_STREAM frames read off their connections).", nil, nil)
 	descH2Errors = prometheus.NewDesc("rempart_http2_errors_total",
 		"HTTP/2 protocol errors Go's server detected, by type (e.g. conn_ENHANCE_YOUR_CALM_too_many_early_resets, "+
 			"conn_PROTOCOL_ERROR_...): its own rapid-reset and CONTINUATION defences.", []string{"type"}, nil)

@@ -24,8 +24,7 @@ type ConnStats struct {
 	// ResetFloodCut counts connections closed for cancelling more HTTP/2
 	// streams than any player or page (StreamRate's reset budget).
 	ResetFloodCut atomic.Int64
-	// StreamsReset counts HTTP/2 streams the client cancelled before their
-	// answer was complete.
+	// StreamsReset counts the RST_STREAM frames clients sent (WatchH2).
 	StreamsReset atomic.Int64
 	// H2 counts the HTTP/2 protocol errors Go's server saw (Apply wires it).
 	H2 H2Errors
