@@ -15,10 +15,10 @@ const (
 	// matching, when the TTL is longer: ten seconds of calm is enough to
 	// say an attack stopped, and lifting sooner gives back the edge to
 	// viewers sooner. A returning attack is confirmed again in 2 s.
-	liftAfter     = 10 * time.Second
-	maxBlocks     = 256  // block mitigations proposed per second
-	maxActive     = 1024 // detector mitigations active at once
-	shedFloor     = 50   // the least rate shed_route lets through
+	liftAfter = 10 * time.Second
+	maxBlocks = 256  // block mitigations proposed per second
+	maxActive = 1024 // detector mitigations active at once
+	shedFloor = 50   // the least rate shed_route lets through
 	// minAggregateThrottle is the lowest rate a botnet's fingerprint keeps
 	// as a whole.
 	minAggregateThrottle = 5.0
