@@ -24,12 +24,19 @@ func TestShieldGoal(t *testing.T) {
 	// the detector's floor (50 req/s) for its first seconds.
 	scales := map[string]float64{"kickoff": 0.1, "get-flood": 0.1, "login-flood": 0.1, "botnet-low-and-slow": 0.25,
 		"h2-flood": 0.1, "botnet-mimic": 0.25}
-	durations := map[string]time.Duration{"h2-flood": 20 * time.Second}
+	durations := map[string]time.Duration{"h2-flood": 15 * time.Second}
 	for _, name := range []string{"kickoff", "get-flood", "login-flood", "botnet-low-and-slow", "h2-flood", "botnet-mimic"} {
 		t.Run(name, func(t *testing.T) {
 			var edit func(*config.Config)
-			if name == "h2-flood" {
+			switch name {
+			case "h2-flood":
 				edit = func(c *config.Config) { c.H2C = true }
+			case "botnet-mimic":
+				// The viewers' proof of work runs in this process, under
+				// the race detector: easy puzzles keep the test about the
+				// detector turning attack mode on, not about the work
+				// (BENCHMARKS.md measures it at the default difficulty).
+				edit = func(c *config.Config) { c.Shield.Challenge.Difficulty, c.Shield.Challenge.MaxDifficulty = 8, 10 }
 			}
 			target, admin := liveStackWith(t, 0, false, edit)
 			dur := cmp.Or(durations[name], 30*time.Second)

@@ -169,6 +169,32 @@ func TestFlooderAmongViewers(t *testing.T) {
 	checkViewersSpared(t, w, v)
 }
 
+// TestNewcomerKeepsPrefixOpen: flooders fill two /24s where nobody plays
+// yet; in one, a light source fetches a master playlist each second, as a
+// viewer starting does. That prefix is not blocked whole (its flooders
+// are, one by one); the other, all flood, is.
+func TestNewcomerKeepsPrefixOpen(t *testing.T) {
+	w, v := baselineWorld(t)
+	flood := getFlood(append(sources([2]byte{172, 16}, 20), sources([2]byte{172, 17}, 20)...), 200)
+	flood.on = true
+	newcomer := netip.MustParseAddr("172.16.0.200")
+	r := request("GET", "/live/master.m3u8", "", viewerHeader)
+	arriving := &attacker{sources: []netip.Addr{newcomer}, rate: 1, on: true,
+		emit: func(w *world, s netip.Addr) { w.observe(s, telemetry.ClassMaster, telemetry.OutcomeHit, 200, r) }}
+	w.pops = append(w.pops, flood, arriving)
+	w.run(5)
+	if _, ok := w.act.active["detect/block_prefix/172.16.0.0/24"]; ok {
+		t.Fatal("the prefix where a viewer is starting is blocked whole")
+	}
+	if _, ok := w.act.active["detect/block_prefix/172.16.0.1/32"]; !ok {
+		t.Fatalf("a flooder beside the newcomer is not blocked: %v", w.d.Status().Decisions)
+	}
+	if _, ok := w.act.active["detect/block_prefix/172.17.0.0/24"]; !ok {
+		t.Fatalf("the prefix of flooders only is not blocked whole: %v", w.d.Status().Decisions)
+	}
+	checkViewersSpared(t, w, v)
+}
+
 // TestBudgetVetoNAT floods from the very address most viewers share: no
 // block at all.
 func TestBudgetVetoNAT(t *testing.T) {

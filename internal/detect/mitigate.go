@@ -81,11 +81,18 @@ func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []propo
 		srcs := groups[key]
 		pe := s.pfxs[s.pfxIdx[key]]
 		share := d.share(s, key)
-		// A whole prefix only when nothing in it plays: one viewer among
-		// attackers keeps the prefix open, and only the heavy sources are
-		// blocked (each block is under the budget, but many blocks of
-		// prefixes each holding a few viewers would add up).
-		whole := pe.player == 0
+		// A whole prefix only when nothing in it plays and all its traffic
+		// this second is the heavy sources': one viewer among attackers,
+		// or a light source that may be a viewer fetching its first
+		// playlist (not player-like yet), keeps the prefix open, and only
+		// the heavy sources are blocked (each block is under the budget,
+		// but many blocks of prefixes each holding a few viewers would add
+		// up).
+		var heavyN uint32
+		for _, e := range srcs {
+			heavyN += e.n
+		}
+		whole := pe.player == 0 && pe.n <= heavyN
 		if whole {
 			// Proposed even over the budget, so that the veto is counted
 			// and shown; the sources alone are blocked instead.
