@@ -43,6 +43,7 @@ func TestShieldGoal(t *testing.T) {
 			err, rep := siegeBuiltin(t, name, target, admin, scales[name], dur)
 			if err != nil {
 				t.Errorf("thresholds: %v", err)
+				t.Logf("the detector's decisions: %s", adminBody(t, admin, "/api/detect"))
 			}
 			for _, p := range rep.Pops {
 				if p.RefusedAfterS != nil {
@@ -76,6 +77,18 @@ func TestShieldGoal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// adminBody returns the first 8 KiB of an admin endpoint's answer.
+func adminBody(t *testing.T, admin, path string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + admin + path)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
+	return string(b)
 }
 
 // metricValue reads one sample from the edge's admin /metrics.

@@ -170,19 +170,28 @@ func TestFlooderAmongViewers(t *testing.T) {
 }
 
 // TestNewcomerKeepsPrefixOpen: flooders fill two /24s where nobody plays
-// yet; in one, a light source fetches a master playlist each second, as a
-// viewer starting does. That prefix is not blocked whole (its flooders
-// are, one by one); the other, all flood, is.
+// yet, and a third holds a few; in one, a light source fetches a master
+// playlist each second, as a viewer starting does. That prefix is not
+// blocked whole (its flooders are, one by one), nor the one with few
+// flooders; the other, all flood, is.
 func TestNewcomerKeepsPrefixOpen(t *testing.T) {
 	w, v := baselineWorld(t)
-	flood := getFlood(append(sources([2]byte{172, 16}, 20), sources([2]byte{172, 17}, 20)...), 200)
+	flood := getFlood(append(sources([2]byte{172, 16}, 40), sources([2]byte{172, 17}, 40)...), 200)
 	flood.on = true
 	newcomer := netip.MustParseAddr("172.16.0.200")
 	r := request("GET", "/live/master.m3u8", "", viewerHeader)
 	arriving := &attacker{sources: []netip.Addr{newcomer}, rate: 1, on: true,
 		emit: func(w *world, s netip.Addr) { w.observe(s, telemetry.ClassMaster, telemetry.OutcomeHit, 200, r) }}
-	w.pops = append(w.pops, flood, arriving)
+	few := getFlood(sources([2]byte{172, 18}, 8), 200)
+	few.on = true
+	w.pops = append(w.pops, flood, arriving, few)
 	w.run(5)
+	if _, ok := w.act.active["detect/block_prefix/172.18.0.0/24"]; ok {
+		t.Fatal("a prefix holding 8 flooders is blocked whole")
+	}
+	if _, ok := w.act.active["detect/block_prefix/172.18.0.1/32"]; !ok {
+		t.Fatalf("a flooder of the small group is not blocked: %v", w.d.Status().Decisions)
+	}
 	if _, ok := w.act.active["detect/block_prefix/172.16.0.0/24"]; ok {
 		t.Fatal("the prefix where a viewer is starting is blocked whole")
 	}

@@ -16,9 +16,14 @@ const (
 	// say an attack stopped, and lifting sooner gives back the edge to
 	// viewers sooner. A returning attack is confirmed again in 2 s.
 	liftAfter = 10 * time.Second
-	maxBlocks = 256  // block mitigations proposed per second
-	maxActive = 1024 // detector mitigations active at once
-	shedFloor = 50   // the least rate shed_route lets through
+	maxBlocks = 256 // block mitigations proposed per second
+	// minWholePrefix is the fewest heavy sources a prefix must hold to be
+	// blocked whole; fewer are blocked one by one (a host block costs the
+	// same lookup), so that a /24 where a few attackers showed up before
+	// its viewers does not refuse them all.
+	minWholePrefix = 32
+	maxActive      = 1024 // detector mitigations active at once
+	shedFloor      = 50   // the least rate shed_route lets through
 	// minAggregateThrottle is the lowest rate a botnet's fingerprint keeps
 	// as a whole.
 	minAggregateThrottle = 5.0
@@ -81,8 +86,9 @@ func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []propo
 		srcs := groups[key]
 		pe := s.pfxs[s.pfxIdx[key]]
 		share := d.share(s, key)
-		// A whole prefix only when nothing in it plays and all its traffic
-		// this second is the heavy sources': one viewer among attackers,
+		// A whole prefix only when it holds many heavy sources, nothing in
+		// it plays and all its traffic this second is theirs: one viewer
+		// among attackers,
 		// or a light source that may be a viewer fetching its first
 		// playlist (not player-like yet), keeps the prefix open, and only
 		// the heavy sources are blocked (each block is under the budget,
@@ -92,7 +98,7 @@ func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []propo
 		for _, e := range srcs {
 			heavyN += e.n
 		}
-		whole := pe.player == 0 && pe.n <= heavyN
+		whole := pe.player == 0 && pe.n <= heavyN && len(srcs) >= minWholePrefix
 		if whole {
 			// Proposed even over the budget, so that the veto is counted
 			// and shown; the sources alone are blocked instead.
