@@ -41,7 +41,6 @@ type frameConn struct {
 	net.Conn
 	limits ResetLimits
 	stats  *ConnStats
-	now    func() time.Time
 
 	// Read runs on one goroutine at a time (the connection's reader), so
 	// the scanner's state needs no lock.
@@ -60,11 +59,13 @@ type frameConn struct {
 // stats.ResetFloodCut). A connection that does not open with the HTTP/2
 // preface (HTTP/1 on an h2c listener) is passed through untouched after
 // its first bytes. stats may be nil.
-func WatchH2(c net.Conn, l ResetLimits, stats *ConnStats) net.Conn {
+func WatchH2(c net.Conn, l ResetLimits, stats *ConnStats) net.Conn { return watch(c, l, stats) }
+
+func watch(c net.Conn, l ResetLimits, stats *ConnStats) *frameConn {
 	if stats == nil {
 		stats = new(ConnStats)
 	}
-	return &frameConn{Conn: c, limits: l, stats: stats, now: time.Now}
+	return &frameConn{Conn: c, limits: l, stats: stats}
 }
 
 // Read reads from the connection and scans what it read.
@@ -127,7 +128,7 @@ func (c *frameConn) reset() bool {
 	if c.limits.Rate <= 0 || c.limits.Burst <= 0 {
 		return true
 	}
-	return c.resets.take(c.now(), c.limits.Rate, c.limits.Burst)
+	return c.resets.take(time.Now(), c.limits.Rate, c.limits.Burst)
 }
 
 // CloseWrite half-closes when the connection can.

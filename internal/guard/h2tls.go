@@ -39,7 +39,7 @@ func ServeH2TLS(srv *http.Server, l ResetLimits, stats *ConnStats) error {
 		if bc, ok := h.(interface{ BaseContext() context.Context }); ok {
 			ctx = bc.BaseContext()
 		}
-		w := &tlsFrameConn{frameConn: WatchH2(c, l, stats).(*frameConn), tls: c}
+		w := &tlsFrameConn{frameConn: watch(c, l, stats), tls: c}
 		h2.ServeConn(w, &http2.ServeConnOpts{Context: ctx, Handler: h, BaseConfig: hs})
 	}
 	return nil
