@@ -58,19 +58,20 @@ func StreamConnContext(ctx context.Context, c net.Conn) context.Context {
 }
 
 // spend takes one request; when there is none the connection is closed,
-// cutNow saying whether this call closed it.
-func (c *connBudget) spend(now time.Time, rate float64, burst int) (ok, cutNow bool) {
+// counted in stats first, so whoever sees it closed sees it counted.
+func (c *connBudget) spend(now time.Time, rate float64, burst int, stats *ConnStats) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.cut {
-		return false, false
+		return false
 	}
 	if c.requests.take(now, rate, burst) {
-		return true, false
+		return true
 	}
 	c.cut = true
+	stats.StreamFloodCut.Add(1)
 	c.conn.Close()
-	return false, true
+	return false
 }
 
 // StreamRate refuses requests of a connection over rate per second (past
@@ -95,10 +96,7 @@ func StreamRate(next http.Handler, rate float64, burst int, stats *ConnStats) ht
 		if r.ProtoMajor == 2 && r.Context().Err() != nil {
 			return
 		}
-		if allowed, cutNow := c.spend(time.Now(), rate, burst); !allowed {
-			if cutNow {
-				stats.StreamFloodCut.Add(1)
-			}
+		if !c.spend(time.Now(), rate, burst, stats) {
 			telemetry.Refuse(w, "guard", telemetry.OutcomeRefused, "conn_request_rate",
 				http.StatusTooManyRequests, "too many requests on one connection", 1)
 			return
