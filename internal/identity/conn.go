@@ -18,6 +18,7 @@ type connInfo struct {
 	peer  netip.Addr
 	tlsFP uint64
 	ja4   string
+	pace  pace // the URLs asked this second (the stage's Repeats)
 }
 
 type connInfoKey struct{}

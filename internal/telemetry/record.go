@@ -28,6 +28,12 @@ type Record struct {
 	// TLSFingerprint identifies the client's TLS stack from its ClientHello
 	// (JA4-style, hashed); 0 for cleartext connections.
 	TLSFingerprint uint64
+	// Repeats is how many times the client's connection asked for this
+	// URL (path, query, Range) in the current second, this request
+	// included; 0 when unknown, as behind a trusted proxy whose connection
+	// carries many clients. A player asks for a playlist once per target
+	// duration and for each segment once.
+	Repeats int
 	// Action is what the shield did beyond the outcome, e.g. "blocked",
 	// "rate_limited", "challenged", "shadow:<reason>"; "" when nothing.
 	Action string
