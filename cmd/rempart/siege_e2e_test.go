@@ -148,7 +148,8 @@ func TestEveryScenarioAgainstTheEdge(t *testing.T) {
 	// The goal tests run these longer, with their thresholds; here they
 	// would only spend the suite's time again.
 	ranByGoalTests := map[string]bool{"kickoff": true, "get-flood": true, "login-flood": true,
-		"botnet-low-and-slow": true, "h2-flood": true, "botnet-mimic": true, "egress-cap": true, "waiting-room": true}
+		"botnet-low-and-slow": true, "h2-flood": true, "botnet-mimic": true, "media-flood": true, "egress-cap": true,
+		"waiting-room": true}
 	for _, info := range scenario.Builtins() {
 		if ranByGoalTests[info.Name] {
 			continue

@@ -44,6 +44,9 @@ func TestAttacksDetectedAndLifted(t *testing.T) {
 		kind   mitigation.Kind
 	}{
 		{"get-flood", getFlood(sources([2]byte{203, 0}, 8), 150), GetFlood, mitigation.BlockPrefix},
+		// What players fetch, repeated on each connection far faster than
+		// a player's pace: no crowd, a flood.
+		{"media-flood", mediaFlood(sources([2]byte{203, 1}, 40), 50, 2), GetFlood, mitigation.BlockPrefix},
 		{"cache-bust", cacheBust(sources([2]byte{198, 18}, 20), 60), CacheBust, mitigation.StripParams},
 		// From heavy sources: blocking them keeps the login open for real
 		// users; a flood of many light sources is shed instead.
@@ -202,6 +205,37 @@ func TestNewcomerKeepsPrefixOpen(t *testing.T) {
 		t.Fatalf("the prefix of flooders only is not blocked whole: %v", w.d.Status().Decisions)
 	}
 	checkViewersSpared(t, w, v)
+}
+
+// TestCrowdBehindNAT: a kickoff where a third of the viewers share one
+// address (a carrier's NAT), each player on its own connection. The
+// address is heavy, all media at a player's pace: a crowd, no mitigation.
+func TestCrowdBehindNAT(t *testing.T) {
+	w := newWorld(t)
+	ramp := func(sec int) int {
+		switch {
+		case sec < 30:
+			return 2
+		case sec < 60:
+			return 2 + (sec-30)*20/29
+		default:
+			return 4
+		}
+	}
+	nat := &viewers{nat: netip.MustParseAddr("10.9.9.9"), joins: ramp}
+	others := &viewers{base: viewerBase, joins: func(sec int) int { return 2 * ramp(sec) }}
+	w.pops = append(w.pops, nat, others)
+	for range 80 {
+		w.step()
+		if st := w.d.Status(); st.Verdict == UnderAttack || len(st.Pending) > 0 {
+			t.Fatalf("second %d (%d viewers behind the NAT): verdict %s attacks %+v pending %v",
+				w.sec, len(nat.joined), st.Verdict, st.Attacks, st.Pending)
+		}
+	}
+	if len(w.act.applied) != 0 {
+		t.Fatalf("a crowd behind a NAT applied %d mitigations: %+v", len(w.act.applied), w.act.applied[0])
+	}
+	t.Logf("%d viewers behind one address, last verdict %s", len(nat.joined), w.d.Status().Verdict)
 }
 
 // TestBudgetVetoNAT floods from the very address most viewers share: no

@@ -38,6 +38,8 @@ const (
 	minAttackRate     = 50  // below this nothing is an attack
 	heavySourceRate   = 10  // a source above this is heavy (a player asks ~1/s)
 	playerLikeShare   = 0.5 // a key is player-like when this share of its requests is media
+	maxPlayerRepeats  = 3   // a player asks one URL on its connection at most this often a second
+	offbeatShare      = 0.2 // a source repeating URLs faster in this share of its requests is no player
 	botnetMinSources  = 50  // a botnet fingerprint comes from at least this many sources
 	botnetPlayerShare = 0.3 // and at most this share of its requests is media
 	bustQueryRatio    = 0.5 // distinct query strings per request on a busted path
@@ -84,7 +86,7 @@ func measure(s *second, f *features) {
 		if s.rate(uint64(e.n)) < heavySourceRate {
 			break // sorted, heaviest first
 		}
-		if !playerLike(e.player, e.n) {
+		if !e.playerLike() {
 			abusive = append(abusive, e)
 			f.heavy += s.rate(uint64(e.n - e.guard))
 		}
@@ -92,8 +94,17 @@ func measure(s *second, f *features) {
 	f.abusive = abusive
 }
 
-func playerLike(player, n uint32) bool {
-	return n > 0 && float64(player) >= playerLikeShare*float64(n)
+// playerLike: most of the source's requests are media at a player's pace,
+// and few repeat a URL faster (a NAT'd household's players each keep their
+// own connection and pace; a flood of one playlist does not).
+func (e *srcEntry) playerLike() bool {
+	return e.n > 0 && float64(e.player) >= playerLikeShare*float64(e.n) && !e.repeating()
+}
+
+// repeating: the source asks URLs again past a player's pace in a good
+// share of its requests.
+func (e *srcEntry) repeating() bool {
+	return float64(e.offbeat) >= offbeatShare*float64(e.n)
 }
 
 // finding is one attack signal of one second, with what a mitigation

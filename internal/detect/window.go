@@ -36,6 +36,7 @@ type sample struct {
 	path, ua                  string
 	guard, post, newSrc       bool
 	player, hasQuery, expense bool
+	offbeat                   bool // a URL asked past a player's pace on its connection
 }
 
 // fill reads rec and r; it must not keep pointers into rec.
@@ -67,9 +68,11 @@ func (s *sample) fill(rec *telemetry.Record, r *http.Request, now time.Time) {
 	}
 	s.guard = s.outcome == telemetry.OutcomeRefused && rec.Stage == "guard"
 	ok := s.status < 400 && s.outcome != telemetry.OutcomeRefused && s.outcome != telemetry.OutcomeError
-	// Live playback and on-demand listening are what people do; floods
-	// ask for the same master playlist, API or random paths.
-	s.player = ok && (s.class == telemetry.ClassMedia || s.class == telemetry.ClassSegment ||
+	// Live playback and on-demand listening are what people do, at a
+	// player's pace; floods ask for the same master playlist, API or
+	// random paths, or repeat what players fetch far faster than they do.
+	s.offbeat = rec.Repeats > maxPlayerRepeats
+	s.player = ok && !s.offbeat && (s.class == telemetry.ClassMedia || s.class == telemetry.ClassSegment ||
 		s.class == telemetry.ClassOnDemand)
 	s.expense = s.class == telemetry.ClassAPI || s.outcome == telemetry.OutcomePass
 	if r != nil && r.URL != nil {
@@ -128,11 +131,11 @@ func (c *classStat) merge(o *classStat) {
 
 // srcEntry is what a heavy source did this second.
 type srcEntry struct {
-	key              uint64
-	addr             netip.Addr
-	pfx              netip.Prefix
-	n, player, guard uint32
-	urls             uint64 // linear-counting bitmap of distinct URLs
+	key                       uint64
+	addr                      netip.Addr
+	pfx                       netip.Prefix
+	n, player, guard, offbeat uint32
+	urls                      uint64 // linear-counting bitmap of distinct URLs
 }
 
 func (e *srcEntry) add(s *sample) {
@@ -141,6 +144,7 @@ func (e *srcEntry) add(s *sample) {
 	}
 	e.n++
 	e.player += b2u(s.player)
+	e.offbeat += b2u(s.offbeat)
 	e.guard += b2u(s.guard)
 	e.urls |= 1 << ((s.pathH ^ mix(s.queryH)) >> 58)
 }

@@ -82,6 +82,19 @@ type world struct {
 	pops []population
 	rnd  *rand.Rand
 	rec  telemetry.Record
+	// conn is the connection of the client about to be observed, among
+	// those of its address; populations set it, 0 by default. Repeats
+	// counts what each connection asked this second, as the identity
+	// stage does.
+	conn    int
+	repeats map[connURL]int
+}
+
+// connURL is one URL on one connection of one address.
+type connURL struct {
+	src  netip.Addr
+	conn int
+	url  string
 }
 
 // population emits one second of its requests.
@@ -94,7 +107,7 @@ func newWorld(t testing.TB) *world {
 	now := time.Date(2026, 6, 14, 20, 0, 0, 0, time.UTC)
 	cfg := config.Detect{Interval: time.Second, Baseline: 10 * time.Minute,
 		MitigationTTL: 2 * time.Minute, FalsePositiveBudget: 0.01}
-	w := &world{t: t, act: act, now: now, rnd: rand.New(rand.NewPCG(1, 2))}
+	w := &world{t: t, act: act, now: now, rnd: rand.New(rand.NewPCG(1, 2)), repeats: map[connURL]int{}}
 	w.d = New(cfg, act, nil, func() time.Time { return w.now })
 	return w
 }
@@ -106,6 +119,7 @@ func (w *world) step() {
 	}
 	w.now = w.now.Add(time.Second)
 	w.sec++
+	clear(w.repeats)
 	w.d.Tick(w.now)
 }
 
@@ -121,6 +135,11 @@ func (w *world) observe(client netip.Addr, class telemetry.Class, o telemetry.Ou
 		Outcome: o, Status: status}
 	if o == telemetry.OutcomeRefused && r == nil {
 		w.rec.Stage = "guard"
+	}
+	if r != nil {
+		k := connURL{client, w.conn, r.URL.String()}
+		w.repeats[k]++
+		w.rec.Repeats = w.repeats[k]
 	}
 	w.d.Observe(&w.rec, r, w.now)
 }
@@ -163,6 +182,7 @@ func (v *viewers) second(w *world) {
 	seg := w.sec / 2
 	for i, j := range v.joined {
 		a := v.addr(i)
+		w.conn = i // each player keeps its own connection
 		ticket := fmt.Sprintf("ticket=%d", i)
 		media := request("GET", "/live/720p/index.m3u8", ticket, viewerHeader)
 		if j == w.sec {
@@ -180,6 +200,7 @@ func (v *viewers) second(w *world) {
 				request("GET", fmt.Sprintf("/live/720p/seg%d.ts", seg), ticket, viewerHeader))
 		}
 	}
+	w.conn = 0
 }
 
 func (v *viewers) addr(i int) netip.Addr {
@@ -189,10 +210,12 @@ func (v *viewers) addr(i int) netip.Addr {
 	return addr(v.base, i)
 }
 
-// attacker sends rate requests a second from each source while on.
+// attacker sends rate requests a second from each source while on, spread
+// over conns keep-alive connections per source (one when 0).
 type attacker struct {
 	sources []netip.Addr
 	rate    int
+	conns   int
 	on      bool
 	emit    func(w *world, src netip.Addr)
 }
@@ -202,10 +225,12 @@ func (a *attacker) second(w *world) {
 		return
 	}
 	for _, s := range a.sources {
-		for range a.rate {
+		for i := range a.rate {
+			w.conn = i % max(a.conns, 1)
 			a.emit(w, s)
 		}
 	}
+	w.conn = 0
 }
 
 func sources(base [2]byte, n int) []netip.Addr {
@@ -220,6 +245,15 @@ func getFlood(srcs []netip.Addr, rate int) *attacker {
 	r := request("GET", "/live/master.m3u8", "", chromeHeader)
 	return &attacker{sources: srcs, rate: rate, emit: func(w *world, s netip.Addr) {
 		w.observe(s, telemetry.ClassMaster, telemetry.OutcomeHit, 200, r)
+	}}
+}
+
+// mediaFlood repeats what players fetch, the 720p media playlist, over
+// conns connections per source.
+func mediaFlood(srcs []netip.Addr, rate, conns int) *attacker {
+	r := request("GET", "/live/720p/index.m3u8", "", chromeHeader)
+	return &attacker{sources: srcs, rate: rate, conns: conns, emit: func(w *world, s netip.Addr) {
+		w.observe(s, telemetry.ClassMedia, telemetry.OutcomeHit, 200, r)
 	}}
 }
 
