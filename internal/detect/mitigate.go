@@ -76,46 +76,38 @@ func blockOwner(confirmed []finding) (AttackClass, bool) {
 	return "", false
 }
 
-// planBlocks blocks the heavy non-player sources, a whole prefix where the
-// prefix is not player-like and carries little legitimate traffic, else
-// each source alone.
+// planBlocks blocks the heavy non-player sources one by one. Where a
+// prefix holds many of them and nothing else, its other addresses (the
+// attackers' next ones, or a viewer arriving) are challenged: attack mode
+// for that prefix alone, which a bot fails as cheaply as a block refuses
+// it, and a viewer solves.
 func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []proposal) []proposal {
 	order, groups := groupByPrefix(f.abusive)
 	n := 0
 	for _, key := range order {
 		srcs := groups[key]
 		pe := s.pfxs[s.pfxIdx[key]]
-		share := d.share(s, key)
-		// A whole prefix only when it holds many heavy sources, nothing in
-		// it plays and all its traffic this second is theirs: one viewer
-		// among attackers,
-		// or a light source that may be a viewer fetching its first
-		// playlist (not player-like yet), keeps the prefix open, and only
-		// the heavy sources are blocked (each block is under the budget,
-		// but many blocks of prefixes each holding a few viewers would add
-		// up).
+		// Nothing in the prefix plays and all its traffic this second is
+		// the heavy sources': one viewer among attackers, or a light
+		// source that may be a viewer fetching its first playlist (not
+		// player-like yet), keeps it unchallenged.
 		var heavyN uint32
 		for _, e := range srcs {
 			heavyN += e.n
 		}
-		whole := pe.player == 0 && pe.n <= heavyN && len(srcs) >= minWholePrefix
-		if whole {
-			// Proposed even over the budget, so that the veto is counted
-			// and shown; the sources alone are blocked instead.
-			out = append(out, blockPrefix(pe.pfx, share, c, fmt.Sprintf(
-				"%s: %d heavy sources not player-like, %.0f req/s, %.0f%% media",
+		if pe.player == 0 && pe.n <= heavyN && len(srcs) >= minWholePrefix {
+			out = append(out, challengePrefix(pe.pfx, d.share(s, key), c, fmt.Sprintf(
+				"%s: %d heavy sources not player-like, %.0f req/s, %.0f%% media; its other addresses are challenged",
 				c, len(srcs), s.rate(uint64(pe.n)), 100*float64(pe.player)/float64(pe.n))))
 			n++
 		}
-		if !whole || share > d.cfg.FalsePositiveBudget {
-			for _, e := range srcs {
-				host := netip.PrefixFrom(e.addr, e.addr.BitLen())
-				out = append(out, blockPrefix(host, d.sourceShare(s, &e), c, fmt.Sprintf(
-					"%s: %.0f req/s, %.0f%% media at a player's pace, %.0f%% repeats past it, ~%d distinct URLs (its prefix %s is %.0f%% media, %.1f%% of legitimate traffic)",
-					c, s.rate(uint64(e.n)), 100*float64(e.player)/float64(e.n), 100*float64(e.offbeat)/float64(e.n), distinctURLs(e.urls),
-					pe.pfx, 100*float64(pe.player)/float64(pe.n), 100*share)))
-				n++
-			}
+		for _, e := range srcs {
+			host := netip.PrefixFrom(e.addr, e.addr.BitLen())
+			out = append(out, blockPrefix(host, d.sourceShare(s, &e), c, fmt.Sprintf(
+				"%s: %.0f req/s, %.0f%% media at a player's pace, %.0f%% repeats past it, ~%d distinct URLs (its prefix %s is %.0f%% media, %.1f%% of legitimate traffic)",
+				c, s.rate(uint64(e.n)), 100*float64(e.player)/float64(e.n), 100*float64(e.offbeat)/float64(e.n), distinctURLs(e.urls),
+				pe.pfx, 100*float64(pe.player)/float64(pe.n), 100*d.share(s, key))))
+			n++
 		}
 		if n >= maxBlocks {
 			break
@@ -135,6 +127,11 @@ func groupByPrefix(srcs []srcEntry) ([]uint64, map[uint64][]srcEntry) {
 		groups[k] = append(groups[k], e)
 	}
 	return order, groups
+}
+
+func challengePrefix(p netip.Prefix, share float64, c AttackClass, reason string) proposal {
+	return proposal{class: c, share: share, m: mitigation.Mitigation{
+		ID: "detect/challenge_prefix/" + p.String(), Kind: mitigation.ChallengePrefix, Prefix: p, Reason: reason}}
 }
 
 func blockPrefix(p netip.Prefix, share float64, c AttackClass, reason string) proposal {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"testing"
 
 	"github.com/rempart/rempart/internal/config"
@@ -15,27 +16,7 @@ import (
 // viewer already watching keeps getting segments, while a newcomer without
 // clearance is sent to the challenge (403 JSON for a player).
 func TestAttackModeSparesViewers(t *testing.T) {
-	o := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "max-age=60")
-		io.WriteString(w, "segment")
-	}))
-	defer o.Close()
-	cfg, err := config.Quick("127.0.0.1:0", o.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.store.Close()
-	get := func(client string) int {
-		r := httptest.NewRequest("GET", "/live/a/1.ts", nil)
-		r.RemoteAddr = client + ":40000"
-		w := httptest.NewRecorder()
-		e.ServeHTTP(w, r)
-		return w.Code
-	}
+	e, get := segmentEdge(t)
 	if code := get("127.0.0.2"); code != 200 {
 		t.Fatalf("viewer before attack mode: %d", code)
 	}
@@ -47,5 +28,49 @@ func TestAttackModeSparesViewers(t *testing.T) {
 	}
 	if code := get("127.0.0.3"); code != 403 {
 		t.Errorf("newcomer in attack mode got %d, want 403 (challenge)", code)
+	}
+}
+
+// TestChallengePrefixScoped: a challenged prefix sends its newcomers to the
+// challenge; its viewer already watching and every other prefix pass.
+func TestChallengePrefixScoped(t *testing.T) {
+	e, get := segmentEdge(t)
+	if code := get("127.0.0.2"); code != 200 {
+		t.Fatalf("viewer before the challenge: %d", code)
+	}
+	if _, err := e.def.shield.Apply(mitigation.Mitigation{ID: "cp", Kind: mitigation.ChallengePrefix,
+		Prefix: netip.MustParsePrefix("127.0.0.0/24"), Reason: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	for client, want := range map[string]int{"127.0.0.2": 200, "127.0.0.3": 403, "127.0.1.3": 200} {
+		if code := get(client); code != want {
+			t.Errorf("%s got %d, want %d", client, code, want)
+		}
+	}
+}
+
+// segmentEdge is a default edge in front of an origin of cacheable
+// segments, and a function that GETs one from a client address.
+func segmentEdge(t *testing.T) (*Edge, func(client string) int) {
+	o := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "segment")
+	}))
+	t.Cleanup(o.Close)
+	cfg, err := config.Quick("127.0.0.1:0", o.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg, Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.store.Close() })
+	return e, func(client string) int {
+		r := httptest.NewRequest("GET", "/live/a/1.ts", nil)
+		r.RemoteAddr = client + ":40000"
+		w := httptest.NewRecorder()
+		e.ServeHTTP(w, r)
+		return w.Code
 	}
 }

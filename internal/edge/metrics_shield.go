@@ -26,7 +26,7 @@ var (
 			"conn_PROTOCOL_ERROR_...): its own rapid-reset and CONTINUATION defences.", []string{"type"}, nil)
 	descConnsOpen   = prometheus.NewDesc("rempart_connections_open", "Connections open on the public listener.", nil, nil)
 	descMitigations = prometheus.NewDesc("rempart_mitigations_active",
-		"Mitigations in force, by kind (block_prefix, throttle_fingerprint, strip_params, shed_route, attack_mode).", []string{"kind"}, nil)
+		"Mitigations in force, by kind (block_prefix, throttle_fingerprint, strip_params, shed_route, attack_mode, challenge_prefix).", []string{"kind"}, nil)
 	descChallenge = prometheus.NewDesc("rempart_challenge_total",
 		"Proof-of-work challenge events: issued, solved, failed, replayed, refused (403 to non-documents), "+
 			"passed_clearance, passed_token.", []string{"event"}, nil)

@@ -68,7 +68,7 @@ func (d *defences) siteStages(mode string, next http.Handler) http.Handler {
 	if mode == "off" {
 		return next
 	}
-	ch := &challenge.Stage{C: d.challenger, Active: d.shield.AttackMode, Next: next,
+	ch := &challenge.Stage{C: d.challenger, Active: d.shield.AttackMode, Scoped: d.shield.PrefixChallenged, Next: next,
 		Exempt: func(client netip.Addr, _ *http.Request) bool { return d.watching(client, d.now()) }}
 	return &filter.Stage{Shield: d.shield, Next: ch}
 }

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gaissmai/bart"
+
 	"github.com/rempart/rempart/internal/mitigation"
 	"github.com/rempart/rempart/internal/telemetry"
 )
@@ -38,7 +40,7 @@ func (a *active) limits() (rate, burst float64) {
 // renews a rather than replacing it.
 func (a *active) sameTarget(b *active) bool {
 	return a.m.Kind == b.m.Kind && a.m.Fingerprint == b.m.Fingerprint &&
-		a.m.Path == b.m.Path && a.m.Class == b.m.Class
+		a.m.Path == b.m.Path && a.m.Class == b.m.Class && a.m.Prefix == b.m.Prefix
 }
 
 func (a *active) viewLocked(shadow bool) mitigation.Mitigation {
@@ -60,6 +62,7 @@ type mitSet struct {
 	shed     []*active
 	strip    []*active
 	attack   []*active
+	prefixes *bart.Table[*active] // challenge_prefix, by prefix; nil when none
 }
 
 // check applies throttles and sheds to a request. A throttle matches the
@@ -153,8 +156,15 @@ func newActive(m mitigation.Mitigation, now time.Time) (*active, error) {
 			a.class = c
 		}
 	case mitigation.AttackMode:
+	case mitigation.ChallengePrefix:
+		p, err := checkWidth(normalize(m.Prefix))
+		if err != nil || !p.IsValid() {
+			return nil, bad(fmt.Sprintf("prefix %s: want a valid prefix, IPv4 /%d or IPv6 /%d or narrower",
+				m.Prefix, MinBlockBits4, MinBlockBits6))
+		}
+		m.Prefix = p
 	default:
-		return nil, bad("unknown kind: want block_prefix, throttle_fingerprint, strip_params, shed_route or attack_mode")
+		return nil, bad("unknown kind: want block_prefix, throttle_fingerprint, strip_params, shed_route, attack_mode or challenge_prefix")
 	}
 	if m.Kind == mitigation.ThrottleFingerprint || m.Kind == mitigation.ShedRoute {
 		if math.IsNaN(m.Rate) {
@@ -276,6 +286,11 @@ func (s *Shield) rebuildLocked() {
 			ms.strip = append(ms.strip, a)
 		case mitigation.AttackMode:
 			ms.attack = append(ms.attack, a)
+		case mitigation.ChallengePrefix:
+			if ms.prefixes == nil {
+				ms.prefixes = new(bart.Table[*active])
+			}
+			ms.prefixes.Insert(a.m.Prefix, a)
 		}
 	}
 	s.mits.Store(ms)
@@ -313,4 +328,20 @@ func (s *Shield) AttackMode() bool {
 		}
 	}
 	return false
+}
+
+// PrefixChallenged reports whether a challenge_prefix mitigation covers
+// client now (attack mode for its prefix alone). Always false in shadow
+// mode.
+func (s *Shield) PrefixChallenged(client netip.Addr) bool {
+	ms := s.mits.Load()
+	if ms.prefixes == nil || s.shadow() || !client.IsValid() {
+		return false
+	}
+	a, ok := ms.prefixes.Lookup(client.Unmap())
+	if !ok || !a.live(s.now().UnixNano()) {
+		return false
+	}
+	a.hits.Add(1)
+	return true
 }

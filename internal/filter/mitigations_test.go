@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -137,15 +138,17 @@ func TestApplyClampsAndRefuses(t *testing.T) {
 		t.Fatalf("clamped: %+v", got)
 	}
 	for name, m := range map[string]mitigation.Mitigation{
-		"no id":          {Kind: mitigation.AttackMode, Reason: "r"},
-		"no reason":      {ID: "x", Kind: mitigation.AttackMode},
-		"unknown kind":   {ID: "x", Kind: "nuke", Reason: "r"},
-		"no fingerprint": {ID: "x", Kind: mitigation.ThrottleFingerprint, Reason: "r"},
-		"bad path":       {ID: "x", Kind: mitigation.ShedRoute, Path: "api", Reason: "r"},
-		"bad class":      {ID: "x", Kind: mitigation.StripParams, Class: "videos", Reason: "r"},
-		"no prefix":      {ID: "x", Kind: mitigation.BlockPrefix, Reason: "r"},
-		"too wide":       {ID: "x", Kind: mitigation.BlockPrefix, Prefix: mustPrefix("0.0.0.0/1"), Reason: "r"},
-		"id of a block":  {ID: "block_prefix:203.0.113.0/24", Kind: mitigation.AttackMode, Reason: "r"},
+		"no id":                {Kind: mitigation.AttackMode, Reason: "r"},
+		"no reason":            {ID: "x", Kind: mitigation.AttackMode},
+		"unknown kind":         {ID: "x", Kind: "nuke", Reason: "r"},
+		"no fingerprint":       {ID: "x", Kind: mitigation.ThrottleFingerprint, Reason: "r"},
+		"bad path":             {ID: "x", Kind: mitigation.ShedRoute, Path: "api", Reason: "r"},
+		"bad class":            {ID: "x", Kind: mitigation.StripParams, Class: "videos", Reason: "r"},
+		"no prefix":            {ID: "x", Kind: mitigation.BlockPrefix, Reason: "r"},
+		"too wide":             {ID: "x", Kind: mitigation.BlockPrefix, Prefix: mustPrefix("0.0.0.0/1"), Reason: "r"},
+		"id of a block":        {ID: "block_prefix:203.0.113.0/24", Kind: mitigation.AttackMode, Reason: "r"},
+		"no challenged prefix": {ID: "x", Kind: mitigation.ChallengePrefix, Reason: "r"},
+		"challenge too wide":   {ID: "x", Kind: mitigation.ChallengePrefix, Prefix: mustPrefix("2000::/3"), Reason: "r"},
 	} {
 		if name == "id of a block" {
 			s.Block(mustPrefix("203.0.113.0/24"), time.Hour, "r", "operator")
@@ -153,6 +156,43 @@ func TestApplyClampsAndRefuses(t *testing.T) {
 		if _, err := s.Apply(m); !errors.Is(err, ErrBadMitigation) {
 			t.Errorf("%s: %v, want ErrBadMitigation", name, err)
 		}
+	}
+}
+
+// TestChallengePrefix: attack mode for one prefix's clients, until it
+// expires or is lifted; never in shadow mode.
+func TestChallengePrefix(t *testing.T) {
+	s, clk := newShield(t, config.Shield{})
+	m, err := s.Apply(mitigation.Mitigation{ID: "c", Kind: mitigation.ChallengePrefix,
+		Prefix: mustPrefix("203.0.113.77/24"), Reason: "flooders' /24", Until: clk.Now().Add(time.Minute)})
+	if err != nil || m.Prefix != mustPrefix("203.0.113.0/24") {
+		t.Fatalf("Apply: %+v %v, want the prefix masked", m, err)
+	}
+	in, out := netip.MustParseAddr("203.0.113.9"), netip.MustParseAddr("203.0.114.9")
+	if !s.PrefixChallenged(in) || s.PrefixChallenged(out) || s.AttackMode() {
+		t.Fatal("want the prefix's clients challenged, no one else, and attack mode off")
+	}
+	if !s.PrefixChallenged(netip.MustParseAddr("::ffff:203.0.113.9")) {
+		t.Fatal("an IPv4-mapped client of the prefix is not challenged")
+	}
+	if got := s.Active(clk.Now()); len(got) != 1 || got[0].Hits != 2 || got[0].Prefix != m.Prefix {
+		t.Fatalf("Active: %+v, want the mitigation with 2 hits", got)
+	}
+	clk.Add(2 * time.Minute)
+	if s.PrefixChallenged(in) {
+		t.Fatal("challenged after expiry")
+	}
+	s.Apply(mitigation.Mitigation{ID: "c", Kind: mitigation.ChallengePrefix, Prefix: mustPrefix("203.0.113.0/24"),
+		Reason: "again", Until: clk.Now().Add(time.Minute)})
+	if !s.PrefixChallenged(in) || !s.Lift("c") || s.PrefixChallenged(in) {
+		t.Fatal("want challenged when applied again, not once lifted")
+	}
+
+	shadow, clk2 := newShield(t, config.Shield{Mode: "shadow"})
+	shadow.Apply(mitigation.Mitigation{ID: "c", Kind: mitigation.ChallengePrefix, Prefix: mustPrefix("203.0.113.0/24"),
+		Reason: "r", Until: clk2.Now().Add(time.Minute)})
+	if shadow.PrefixChallenged(in) {
+		t.Fatal("challenged in shadow mode")
 	}
 }
 

@@ -29,6 +29,10 @@ const (
 	ShedRoute Kind = "shed_route"
 	// AttackMode challenges new browser sessions with proof of work.
 	AttackMode Kind = "attack_mode"
+	// ChallengePrefix is attack mode for the clients of Prefix alone: the
+	// neighbours of attacking addresses, where a viewer may arrive too,
+	// solve the challenge rather than meet a block.
+	ChallengePrefix Kind = "challenge_prefix"
 )
 
 // Mitigation is one automatic (or operator) action, explainable: what

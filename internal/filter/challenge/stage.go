@@ -20,17 +20,21 @@ const VerifyPath = Prefix + "verify"
 // StageName is the stage recorded in telemetry for what it decides.
 const StageName = "challenge"
 
-// Stage is the challenge step of the filter stage. While Active reports
-// true, a request passes only with a valid clearance cookie or app token;
-// a browser navigating to a page gets the challenge page instead, anything
-// else a 403 with a JSON pointer to that page. While Active reports false
-// it passes every request on untouched, except those under Prefix (so a
-// page solved as the attack ends still redeems its solution).
+// Stage is the challenge step of the filter stage. While Active (or Scoped,
+// for the request's client) reports true, a request passes only with a
+// valid clearance cookie or app token; a browser navigating to a page gets
+// the challenge page instead, anything else a 403 with a JSON pointer to
+// that page. Otherwise it passes every request on untouched, except those
+// under Prefix (so a page solved as the attack ends still redeems its
+// solution).
 type Stage struct {
 	// C checks clearances, tokens and solutions. Required.
 	C *Challenger
 	// Active reports whether attack mode is on. Nil: never.
 	Active func() bool
+	// Scoped, when set, reports whether a client is challenged while
+	// attack mode is off (its prefix is: challenge_prefix). Nil: none.
+	Scoped func(client netip.Addr) bool
 	// Next serves what the challenge lets through. Required.
 	Next http.Handler
 	// Exempt, when set, lets through requests it returns true for without
@@ -47,11 +51,12 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.C.ServeHTTP(w, r)
 		return
 	}
-	if s.Active == nil || !s.Active() {
+	client := clientFromRecord(w)
+	if (s.Active == nil || !s.Active()) && (s.Scoped == nil || !s.Scoped(client)) {
 		s.Next.ServeHTTP(w, r)
 		return
 	}
-	if s.C.Cleared(r, clientFromRecord(w)) {
+	if s.C.Cleared(r, client) {
 		s.C.stats.PassedClearance.Add(1)
 		s.Next.ServeHTTP(w, r)
 		return
@@ -62,7 +67,7 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.Next.ServeHTTP(w, r)
 		return
 	}
-	if s.Exempt != nil && s.Exempt(clientFromRecord(w), r) {
+	if s.Exempt != nil && s.Exempt(client, r) {
 		s.Next.ServeHTTP(w, r)
 		return
 	}

@@ -70,6 +70,29 @@ func TestStageInactive(t *testing.T) {
 	}
 }
 
+// TestStageScoped: with attack mode off, a client that Scoped names (its
+// prefix is challenged) meets the challenge; others pass.
+func TestStageScoped(t *testing.T) {
+	c := newChallenger(t, testConfig(), newClock())
+	other := netip.MustParseAddr("198.51.100.200")
+	s := &Stage{C: c, Active: func() bool { return false }, Next: origin,
+		Scoped: func(client netip.Addr) bool { return client == home }}
+	from := func(client netip.Addr) http.Handler { // the identity stage's part
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			telemetry.RecordOf(w).Client = client
+			s.ServeHTTP(w, r)
+		})
+	}
+	res, _ := serve(from(home), request("GET", "/live/master.m3u8", home, uaChrome))
+	if res.Code != http.StatusForbidden || !strings.Contains(res.Body.String(), `"challenge"`) {
+		t.Fatalf("client of a challenged prefix: %d %q, want 403 with the challenge", res.Code, res.Body)
+	}
+	res, _ = serve(from(other), request("GET", "/live/master.m3u8", other, uaChrome))
+	if res.Code != 200 {
+		t.Fatalf("client elsewhere: %d %q, want the origin", res.Code, res.Body)
+	}
+}
+
 func TestStageBrowserFlow(t *testing.T) {
 	clk := newClock()
 	c := newChallenger(t, testConfig(), clk)
