@@ -35,6 +35,7 @@ type defences struct {
 	// does not challenge it (until admission gives viewers real sessions,
 	// the edge's viewer table is what it knows of them).
 	watching func(client netip.Addr, now time.Time) bool
+	gauge    pressureGauge // the challenge's difficulty; the tick's alone
 }
 
 func newDefences(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*defences, error) {
@@ -94,7 +95,8 @@ func (d *defences) run(ctx context.Context, start func(func() error)) {
 }
 
 // tick sweeps expired blocks and passes the detector's verdict on: to the
-// evidence log (stamped on records) and to the challenge (difficulty).
+// evidence log (stamped on records) and, with the solve rate, to the
+// challenge (difficulty, see pressure.go).
 func (d *defences) tick(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
@@ -112,14 +114,8 @@ func (d *defences) tick(ctx context.Context) {
 		if d.evidence != nil {
 			d.evidence.SetVerdict(string(st.Verdict))
 		}
-		d.challenger.SetPressure(pressure(st))
+		d.challenger.SetPressure(d.gauge.update(st, d.challenger.Stats().Solved.Load()))
 	}
-}
-
-// pressure maps the detector's view to the challenge's difficulty: none in
-// calm, half-way under one attack, full under several at once.
-func pressure(st detect.Status) float64 {
-	return min(float64(len(st.Attacks))/2, 1)
 }
 
 // reload applies a new shield configuration; on error the running one stays.
