@@ -24,7 +24,10 @@ func TestShieldGoal(t *testing.T) {
 	// the detector's floor (50 req/s) for its first seconds.
 	scales := map[string]float64{"kickoff": 0.1, "get-flood": 0.1, "login-flood": 0.1, "botnet-low-and-slow": 0.25,
 		"h2-flood": 0.1, "botnet-mimic": 0.25, "media-flood": 0.25}
-	durations := map[string]time.Duration{"h2-flood": 15 * time.Second, "media-flood": 20 * time.Second}
+	// 20 s leave the detector ~3 s of calm before the attack phase, enough
+	// for the floods; the botnets' arrivals ramp over their full 30 s.
+	durations := map[string]time.Duration{"kickoff": 20 * time.Second, "get-flood": 20 * time.Second,
+		"login-flood": 20 * time.Second, "h2-flood": 15 * time.Second, "media-flood": 20 * time.Second}
 	for _, name := range []string{"kickoff", "get-flood", "login-flood", "botnet-low-and-slow", "h2-flood", "botnet-mimic",
 		"media-flood"} {
 		t.Run(name, func(t *testing.T) {

@@ -92,9 +92,9 @@ type world struct {
 
 // connURL is one URL on one connection of one address.
 type connURL struct {
-	src  netip.Addr
-	conn int
-	url  string
+	src         netip.Addr
+	conn        int
+	path, query string
 }
 
 // population emits one second of its requests.
@@ -137,7 +137,7 @@ func (w *world) observe(client netip.Addr, class telemetry.Class, o telemetry.Ou
 		w.rec.Stage = "guard"
 	}
 	if r != nil {
-		k := connURL{client, w.conn, r.URL.String()}
+		k := connURL{client, w.conn, r.URL.Path, r.URL.RawQuery}
 		w.repeats[k]++
 		w.rec.Repeats = w.repeats[k]
 	}

@@ -75,7 +75,7 @@ func (r *countRec) Conn(int, int) {}
 // and reports the memory and CPU each costs the siege process.
 func TestScale(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs thousands of viewers for 15 s")
+		t.Skip("runs thousands of viewers for 10 s")
 	}
 	n := 2000
 	if v, err := strconv.Atoi(os.Getenv("VIEWER_SCALE_N")); err == nil && v > 0 {
@@ -93,9 +93,9 @@ func TestScale(t *testing.T) {
 		wg.Go(func() { Models()["live-viewer"].Run(ctx, env, c) })
 		time.Sleep(time.Millisecond) // arrivals over n ms
 	}
-	time.Sleep(5 * time.Second)
+	time.Sleep(3 * time.Second)
 	cpu0, t0, reqs0 := cpuTime(), time.Now(), rec.reqs.Load()
-	time.Sleep(8 * time.Second)
+	time.Sleep(5 * time.Second)
 	cpu, wall, reqs := cpuTime()-cpu0, time.Since(t0), rec.reqs.Load()-reqs0
 	mem := heapAndStacks() - before
 	cancel()
