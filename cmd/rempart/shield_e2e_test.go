@@ -74,12 +74,39 @@ func TestShieldGoal(t *testing.T) {
 				}
 				t.Logf("viewers solved %d challenges", challenged)
 			}
+			if name == "media-flood" {
+				waitLifted(t, admin)
+			}
 			if name == "kickoff" {
 				if n := metricValue(t, admin, `rempart_detect_mitigations_total{decision="applied"}`); n != "0" {
 					t.Errorf("a kickoff crowd caused %s mitigations", n)
 				}
 			}
 		})
+	}
+}
+
+// waitLifted checks that the detector applied mitigations during the run
+// and lifts them all by itself once the attack has stopped (10 s after
+// traffic last matched them).
+func waitLifted(t *testing.T, admin string) {
+	t.Helper()
+	if n := metricValue(t, admin, `rempart_detect_mitigations_total{decision="applied"}`); n == "0" || n == "absent" {
+		t.Errorf("no mitigation was applied (%s)", n)
+		return
+	}
+	start := time.Now()
+	for {
+		active := adminBody(t, admin, "/api/mitigations")
+		if strings.TrimSpace(active) == "[]" {
+			t.Logf("every mitigation lifted %.1f s after the run ended", time.Since(start).Seconds())
+			return
+		}
+		if time.Since(start) > 30*time.Second {
+			t.Errorf("mitigations still active 30 s after the attack stopped: %.500s", active)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 
