@@ -479,3 +479,63 @@ func TestAbsorbedBustingIsNotAnAttack(t *testing.T) {
 		t.Fatalf("absorbed busting judged an attack: verdict %s attacks %+v kinds %v", st.Verdict, st.Attacks, w.act.kinds())
 	}
 }
+
+// saturated: the kickoff's newcomers meet an edge that cannot answer:
+// their master playlists time out (error, no status) and players retry
+// three times a second; viewers already playing get half their media
+// requests through.
+type saturated struct {
+	v     *viewers
+	since int
+}
+
+func (p *saturated) second(w *world) {
+	r := request("GET", "/live/master.m3u8", "", viewerHeader)
+	media := request("GET", "/live/720p/index.m3u8", "", viewerHeader)
+	for i, j := range p.v.joined {
+		w.conn = i
+		if j >= p.since {
+			for range 3 {
+				w.observe(p.v.addr(i), telemetry.ClassMaster, telemetry.OutcomeError, 504, r)
+			}
+			continue
+		}
+		o, st := telemetry.OutcomeHit, 200
+		if i%2 == 0 {
+			o, st = telemetry.OutcomeError, 504
+		}
+		w.observe(p.v.addr(i), telemetry.ClassMedia, o, st, media)
+	}
+	w.conn = 0
+}
+
+// TestSaturatedCrowdIsNoAttack: a kickoff meets an edge that cannot answer.
+// Newcomers retry the master playlist three times a second while it times
+// out, so their fingerprint is far above its baseline and barely
+// player-like: the shape of a botnet sharing the viewers' fingerprint. The
+// requests mostly fail, though, and that is the verdict: no attack, no
+// attack mode challenging the crowd for the edge's fault.
+func TestSaturatedCrowdIsNoAttack(t *testing.T) {
+	w, v := baselineWorld(t)
+	v.joins = func(sec int) int { return 5 + (sec-30)*2 }
+	w.pops = []population{&joinOnly{v}, &saturated{v: v, since: 30}}
+	for range 20 {
+		w.step()
+		if st := w.d.Status(); st.Verdict == UnderAttack {
+			t.Fatalf("second %d, %d viewers: verdict %s %+v", w.sec, len(v.joined), st.Verdict, st.Attacks)
+		}
+	}
+	if len(w.act.applied) != 0 {
+		t.Fatalf("a saturated crowd applied %d mitigations: %+v", len(w.act.applied), w.act.applied[0])
+	}
+	t.Logf("verdict %s: %s", w.d.Status().Verdict, w.d.Status().Reason)
+}
+
+// joinOnly adds arrivals without emitting their requests.
+type joinOnly struct{ v *viewers }
+
+func (j *joinOnly) second(w *world) {
+	for range j.v.joins(w.sec) {
+		j.v.joined = append(j.v.joined, w.sec)
+	}
+}

@@ -68,6 +68,7 @@ func (s *second) mergeFP(e *fpEntry) {
 		f := &s.fps[i]
 		f.n += e.n
 		f.player += e.player
+		f.fail += e.fail
 		hllMerge(f.srcs[:], e.srcs[:])
 		return
 	}

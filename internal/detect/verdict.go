@@ -42,6 +42,7 @@ const (
 	offbeatShare      = 0.2 // a source repeating URLs faster in this share of its requests is no player
 	botnetMinSources  = 50  // a botnet fingerprint comes from at least this many sources
 	botnetPlayerShare = 0.3 // and at most this share of its requests is media
+	failingShare      = 0.5 // traffic failing this much is players retrying, not an attack's shape
 	bustQueryRatio    = 0.5 // distinct query strings per request on a busted path
 	bustPerSource     = 4   // distinct query strings per source (a token is one per viewer)
 	bustMissShare     = 0.3 // and the queries must miss the cache: busting that the cache
@@ -62,6 +63,7 @@ const (
 type features struct {
 	rate, sources, newSources, newRatio float64
 	playerShare, missRatio, errRatio    float64
+	failRatio                           float64 // errors alone: the edge gave no answer
 	guard, heavy                        float64
 	hitLat, missLat                     float64
 	hitN, missN                         uint64
@@ -80,6 +82,7 @@ func measure(s *second, f *features) {
 		f.playerShare = float64(s.legitN) / n
 		f.missRatio = float64(s.outcome(telemetry.OutcomeMiss)+s.outcome(telemetry.OutcomePass)) / n
 		f.errRatio = float64(s.outcome(telemetry.OutcomeError)+s.outcome(telemetry.OutcomeStale)) / n
+		f.failRatio = float64(s.outcome(telemetry.OutcomeError)) / n
 	}
 	f.hitLat, f.missLat, f.hitN, f.missN = s.latencies()
 	for _, e := range s.srcs {
@@ -143,8 +146,10 @@ func judge(s *second, b *baseline, f *features) []finding {
 			out = append(out, fd)
 		}
 	}
+	// Unknown, like botnet, is not read into traffic that mostly fails:
+	// players retrying what the edge cannot give them are not player-like.
 	if len(out) == 0 && b.warm() && b.player > 0 && f.rate >= floodFactor*b.rate+minAttackRate &&
-		f.playerShare < 0.5*b.player {
+		f.playerShare < 0.5*b.player && f.failRatio < failingShare {
 		out = append(out, finding{class: Unknown, rate: f.rate - b.rate, reason: fmt.Sprintf(
 			"rate %.0f/s is %.1f× baseline and %.0f%% player-like (baseline %.0f%%), no specific signal",
 			f.rate, f.rate/b.rate, 100*f.playerShare, 100*b.player)})
@@ -178,10 +183,16 @@ func expensiveFlood(s *second, b *baseline, p *pathEntry) (finding, bool) {
 		p.path, n, base, 100*float64(p.miss)/float64(p.n))}, true
 }
 
+// botnet: many light sources sharing a fingerprint, not player-like, far
+// above its baseline, and served. When most of the fingerprint's requests
+// fail, its players are retrying the playlists the edge cannot give them
+// (a saturated crowd looks just like that): the verdict is then the
+// failure, not a botnet, and no one is challenged for the edge's fault.
 func botnet(s *second, b *baseline, e *fpEntry) (finding, bool) {
 	n, base, srcs := s.rate(uint64(e.n)), b.fp[e.key], hllCount(e.srcs[:])
 	if n < minAttackRate || srcs < botnetMinSources || n/srcs > heavySourceRate ||
-		float64(e.player) > botnetPlayerShare*float64(e.n) || n < floodFactor*base+minAttackRate {
+		float64(e.player) > botnetPlayerShare*float64(e.n) || n < floodFactor*base+minAttackRate ||
+		float64(e.fail) >= failingShare*float64(e.n) {
 		return finding{}, false
 	}
 	return finding{class: Botnet, rate: n, fp: e, reason: fmt.Sprintf(

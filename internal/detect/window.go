@@ -86,6 +86,12 @@ func (s *sample) fill(rec *telemetry.Record, r *http.Request, now time.Time) {
 	}
 }
 
+// failed: the edge could not answer (an error, a 5xx of its own or the
+// origin's). Refusals are answers.
+func (s *sample) failed() bool {
+	return s.outcome == telemetry.OutcomeError || (s.status >= 500 && s.outcome != telemetry.OutcomeRefused)
+}
+
 // classStat counts one route class over a second.
 type classStat struct {
 	outcomes                  [telemetry.NumOutcomes]uint64
@@ -167,10 +173,10 @@ func (e *pfxEntry) add(s *sample) {
 
 // fpEntry is what a heavy fingerprint did this second.
 type fpEntry struct {
-	key       uint64
-	ua        string
-	n, player uint32
-	srcs      [1 << fpSourcesP]uint8
+	key             uint64
+	ua              string
+	n, player, fail uint32
+	srcs            [1 << fpSourcesP]uint8
 }
 
 func (e *fpEntry) add(s *sample) {
@@ -179,6 +185,7 @@ func (e *fpEntry) add(s *sample) {
 	}
 	e.n++
 	e.player += b2u(s.player)
+	e.fail += b2u(s.failed())
 	if s.src.IsValid() {
 		hllAdd(e.srcs[:], fpSourcesP, s.srcH)
 	}
