@@ -17,10 +17,10 @@ const (
 	// viewers sooner. A returning attack is confirmed again in 2 s.
 	liftAfter = 10 * time.Second
 	maxBlocks = 256 // block mitigations proposed per second
-	// minWholePrefix is the fewest heavy sources a prefix must hold to be
-	// blocked whole; fewer are blocked one by one (a host block costs the
-	// same lookup), so that a /24 where a few attackers showed up before
-	// its viewers does not refuse them all.
+	// minWholePrefix is the fewest heavy sources a prefix must hold for
+	// its other addresses to be challenged (challenge_prefix); with fewer,
+	// only the sources themselves are blocked, so that a /24 where a few
+	// attackers showed up before its viewers asks nothing of them.
 	minWholePrefix = 32
 	maxActive      = 1024 // detector mitigations active at once
 	shedFloor      = 50   // the least rate shed_route lets through
@@ -87,6 +87,7 @@ func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []propo
 	for _, key := range order {
 		srcs := groups[key]
 		pe := s.pfxs[s.pfxIdx[key]]
+		share := d.share(s, key)
 		// Nothing in the prefix plays and all its traffic this second is
 		// the heavy sources': one viewer among attackers, or a light
 		// source that may be a viewer fetching its first playlist (not
@@ -96,7 +97,7 @@ func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []propo
 			heavyN += e.n
 		}
 		if pe.player == 0 && pe.n <= heavyN && len(srcs) >= minWholePrefix {
-			out = append(out, challengePrefix(pe.pfx, d.share(s, key), c, fmt.Sprintf(
+			out = append(out, challengePrefix(pe.pfx, share, c, fmt.Sprintf(
 				"%s: %d heavy sources not player-like, %.0f req/s, %.0f%% media; its other addresses are challenged",
 				c, len(srcs), s.rate(uint64(pe.n)), 100*float64(pe.player)/float64(pe.n))))
 			n++
@@ -106,7 +107,7 @@ func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []propo
 			out = append(out, blockPrefix(host, d.sourceShare(s, &e), c, fmt.Sprintf(
 				"%s: %.0f req/s, %.0f%% media at a player's pace, %.0f%% repeats past it, ~%d distinct URLs (its prefix %s is %.0f%% media, %.1f%% of legitimate traffic)",
 				c, s.rate(uint64(e.n)), 100*float64(e.player)/float64(e.n), 100*float64(e.offbeat)/float64(e.n), distinctURLs(e.urls),
-				pe.pfx, 100*float64(pe.player)/float64(pe.n), 100*d.share(s, key))))
+				pe.pfx, 100*float64(pe.player)/float64(pe.n), 100*share)))
 			n++
 		}
 		if n >= maxBlocks {
