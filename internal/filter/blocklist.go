@@ -135,14 +135,24 @@ func (s *Shield) fileSource(prefix netip.Prefix) string {
 	return e.meta.Load().reason
 }
 
-// applyBlock adds or renews a block_prefix mitigation.
-func (s *Shield) applyBlock(m mitigation.Mitigation, now time.Time) (mitigation.Mitigation, error) {
+// targetPrefix is m's prefix, normalized, or why it cannot be acted on
+// (missing, too wide).
+func targetPrefix(m mitigation.Mitigation) (netip.Prefix, error) {
 	if !m.Prefix.IsValid() {
-		return m, fmt.Errorf("%w: %s %q: no prefix", ErrBadMitigation, m.Kind, m.ID)
+		return m.Prefix, fmt.Errorf("%w: %s %q: no prefix", ErrBadMitigation, m.Kind, m.ID)
 	}
 	p, err := checkWidth(normalize(m.Prefix))
 	if err != nil {
-		return m, fmt.Errorf("%w: %s %q: %w", ErrBadMitigation, m.Kind, m.ID, err)
+		return p, fmt.Errorf("%w: %s %q: %w", ErrBadMitigation, m.Kind, m.ID, err)
+	}
+	return p, nil
+}
+
+// applyBlock adds or renews a block_prefix mitigation.
+func (s *Shield) applyBlock(m mitigation.Mitigation, now time.Time) (mitigation.Mitigation, error) {
+	p, err := targetPrefix(m)
+	if err != nil {
+		return m, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -157,10 +157,9 @@ func newActive(m mitigation.Mitigation, now time.Time) (*active, error) {
 		}
 	case mitigation.AttackMode:
 	case mitigation.ChallengePrefix:
-		p, err := checkWidth(normalize(m.Prefix))
-		if err != nil || !p.IsValid() {
-			return nil, bad(fmt.Sprintf("prefix %s: want a valid prefix, IPv4 /%d or IPv6 /%d or narrower",
-				m.Prefix, MinBlockBits4, MinBlockBits6))
+		p, err := targetPrefix(m)
+		if err != nil {
+			return nil, err
 		}
 		m.Prefix = p
 	default:
