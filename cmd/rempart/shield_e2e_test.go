@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/testkit"
 )
 
 // TestShieldGoal runs siege's kickoff and attacks, small, against the
@@ -125,15 +126,11 @@ func adminBody(t *testing.T, admin, path string) string {
 // metricValue reads one sample from the edge's admin /metrics.
 func metricValue(t *testing.T, admin, series string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + admin + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, "http://"+admin+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, body := testkit.Fetch(t, nil, req)
 	for _, l := range strings.Split(string(body), "\n") {
 		if v, ok := strings.CutPrefix(l, series+" "); ok {
 			return v

@@ -3,13 +3,14 @@ package identity
 import (
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rempart/rempart/internal/testkit"
 )
 
 // chromeHello is the ClientHello of the JA4 technical description's example
@@ -137,15 +138,11 @@ func TestPlainConnHasNoTLSFingerprint(t *testing.T) {
 
 func get(t *testing.T, c *http.Client, url string) string {
 	t.Helper()
-	resp, err := c.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, b := testkit.Fetch(t, c, req)
 	return string(b)
 }
 

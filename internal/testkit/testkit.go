@@ -71,3 +71,22 @@ func CrowdTransport(maxConns int) *http.Transport {
 		},
 	}
 }
+
+// Fetch sends req with c (nil: http.DefaultClient) and returns the
+// response, its body read whole and closed; any error fails the test.
+func Fetch(t testing.TB, c *http.Client, req *http.Request) (*http.Response, []byte) {
+	t.Helper()
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b
+}

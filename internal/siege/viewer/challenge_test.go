@@ -1,7 +1,6 @@
 package viewer
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/rempart/rempart/internal/config"
 	"github.com/rempart/rempart/internal/filter/challenge"
+	"github.com/rempart/rempart/internal/testkit"
 )
 
 // TestReadChallengeFromTheEdgesPage: the viewer finds the challenge and
@@ -29,16 +29,7 @@ func TestReadChallengeFromTheEdgesPage(t *testing.T) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
 		req.Header.Set("User-Agent", "rempart-siege/1")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp, b
+		return testkit.Fetch(t, nil, req)
 	}
 
 	resp, body := get("/live/master.m3u8")
