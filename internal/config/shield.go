@@ -14,7 +14,9 @@ type Shield struct {
 	// in front of rempart whose X-Forwarded-For (and PROXY protocol header)
 	// is believed. Empty: the TCP peer is the client. Defaults normalizes
 	// each entry to its masked prefix; a /0 is refused, as it would let any
-	// client choose its own address.
+	// client choose its own address, and so is a list whose entries,
+	// merged, cover more public space than a /8 of IPv4 or a /24 of IPv6
+	// (private, loopback and link-local ranges do not count).
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// ProxyProtocol expects a PROXY protocol v2 header on every public
 	// connection from a trusted proxy; it needs TrustedProxies. Default

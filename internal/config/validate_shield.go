@@ -19,6 +19,7 @@ func (s *Shield) validate(v *validator) {
 		v.bad("shield.mode", s.Mode, `"on", "shadow" or "off"`)
 	}
 	v.cidrs("shield.trusted_proxies", s.TrustedProxies, "any client could choose its own address")
+	v.trustCoverage("shield.trusted_proxies", s.TrustedProxies)
 	if s.ProxyProtocol && len(s.TrustedProxies) == 0 {
 		v.bad("shield.proxy_protocol", true, "false, or shield.trusted_proxies listing the proxies that send the header")
 	}
