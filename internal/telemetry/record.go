@@ -50,6 +50,16 @@ type Record struct {
 	Reason     string  // short machine-readable cause for refusals and errors
 	Status     int     // status code sent to the client
 	Bytes      int64   // body bytes written to the client
+	// Known is what the stream stage knows of the object named: listed
+	// by a playlist, unlisted where every object is known, or unjudged.
+	Known Known
+	// Offbeat is true when the client asks this listed object out of a
+	// player's pace (a playlist many times per target duration, a
+	// segment again and again, playlists without ever a segment).
+	Offbeat bool
+	// Viewer is true when the client behaves as a player: it loaded a
+	// media playlist, then segments it lists (see stream.Viewers).
+	Viewer bool
 }
 
 // Decide records which stage settled the request and how. Later calls

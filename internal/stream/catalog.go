@@ -1,0 +1,286 @@
+package stream
+
+import (
+	"bytes"
+	"sync"
+	"time"
+
+	"github.com/rempart/rempart/internal/hls"
+	"github.com/rempart/rempart/internal/telemetry"
+)
+
+// Bounds of a Catalog, so that a hostile or broken origin cannot make the
+// edge hold an unbounded set of names. Past them the catalog fails open:
+// what it could not learn stays unjudged.
+const (
+	defaultMaxNames     = 500_000
+	defaultMaxPlaylists = 4096
+	defaultMaxPerList   = 50_000
+	// predicted is how many next names of a numbered series count as
+	// listed before a playlist lists them (a player that is early, an
+	// edge whose playlist copy is a refresh behind another's).
+	predicted = 3
+	// sweepEvery spaces the removal of expired names.
+	sweepEvery = 10 * time.Second
+	// minHold is the least time a learned name stays listed, whatever the
+	// target duration says.
+	minHold = 30 * time.Second
+)
+
+// Options tunes a Catalog; zero values take the defaults.
+type Options struct {
+	// KeepRemoved is how long a name stays listed after the last playlist
+	// that listed it was learned (players lag behind the live edge).
+	KeepRemoved time.Duration
+	// MaxNames bounds the names held; MaxPlaylists the media playlists;
+	// MaxPerPlaylist the names one playlist may bring.
+	MaxNames, MaxPlaylists, MaxPerPlaylist int
+}
+
+// Catalog is what the playlists of one site list. The cache stage feeds it
+// (Learn) each playlist it stores; the stream stage asks it (Lookup) about
+// every media request. Safe for concurrent use.
+type Catalog struct {
+	opt Options
+	now func() time.Time
+
+	mu sync.RWMutex
+	// names: path → unix nanoseconds until which it counts as listed.
+	names map[string]int64
+	// lists: media playlist path → what was learned of it.
+	lists map[string]list
+	// dirs are the scope: directories where every object is listed
+	// (those of learned media playlists and of their segments), with the
+	// time until which each stays so.
+	dirs map[string]int64
+	// open: directories where a playlist could not be learned (bad
+	// syntax, a bound reached): unjudged until the time given.
+	open map[string]int64
+	// waiting: media playlists a master lists and the edge has not
+	// learned yet; waitDirs counts them per directory, which stays
+	// unjudged meanwhile (its segments may be listed by the missing one).
+	waiting  map[string]int64
+	waitDirs map[string]int
+	swept    int64
+	full     bool // the last learn hit MaxNames: unknown names are unjudged
+}
+
+// list is a learned media playlist.
+type list struct {
+	until  int64
+	target time.Duration
+}
+
+// NewCatalog returns an empty catalog; now is its clock (time.Now if nil).
+func NewCatalog(opt Options, now func() time.Time) *Catalog {
+	if opt.KeepRemoved <= 0 {
+		opt.KeepRemoved = time.Minute
+	}
+	if opt.MaxNames <= 0 {
+		opt.MaxNames = defaultMaxNames
+	}
+	if opt.MaxPlaylists <= 0 {
+		opt.MaxPlaylists = defaultMaxPlaylists
+	}
+	if opt.MaxPerPlaylist <= 0 {
+		opt.MaxPerPlaylist = defaultMaxPerList
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Catalog{
+		opt: opt, now: now,
+		names: make(map[string]int64), lists: make(map[string]list), dirs: make(map[string]int64),
+		open: make(map[string]int64), waiting: make(map[string]int64), waitDirs: make(map[string]int),
+	}
+}
+
+var tagStreamInf = []byte("#EXT-X-STREAM-INF")
+
+// Learn takes the body of the playlist at path (a clean absolute path) that
+// the cache just stored or revalidated.
+func (c *Catalog) Learn(path string, body []byte) {
+	now := c.now()
+	if bytes.Contains(body, tagStreamInf) {
+		c.learnMaster(path, body, now)
+		return
+	}
+	c.learnMedia(path, body, now)
+}
+
+func (c *Catalog) learnMaster(path string, body []byte, now time.Time) {
+	m, err := hls.ParseMaster(body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sweepLocked(now)
+	until := now.Add(c.opt.KeepRemoved + minHold).UnixNano()
+	if err != nil {
+		return // its variants stay unknown: their places are not in scope
+	}
+	for _, v := range m.Variants {
+		p := resolve(path, v.URI)
+		if p == "" {
+			continue
+		}
+		c.listLocked(p, until)
+		if _, ok := c.lists[p]; ok {
+			continue
+		}
+		if _, ok := c.waiting[p]; !ok {
+			c.waitDirs[dir(p)]++
+		}
+		c.waiting[p] = until
+	}
+}
+
+func (c *Catalog) learnMedia(path string, body []byte, now time.Time) {
+	m, err := hls.ParseMedia(body)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sweepLocked(now)
+	d := dir(path)
+	if err != nil {
+		c.open[d] = now.Add(c.opt.KeepRemoved + minHold).UnixNano()
+		return
+	}
+	hold := max(c.opt.KeepRemoved+2*m.TargetDuration, minHold)
+	until := now.Add(hold).UnixNano()
+	_, known := c.lists[path]
+	n := len(m.Segments) + len(m.Pending) + predicted + 1
+	for _, s := range m.Segments {
+		n += len(s.Parts)
+	}
+	if (!known && len(c.lists) >= c.opt.MaxPlaylists) || n > c.opt.MaxPerPlaylist {
+		c.open[d] = until
+		return
+	}
+	c.lists[path] = list{until: until, target: m.TargetDuration}
+	c.listLocked(path, until)
+	if _, ok := c.waiting[path]; ok {
+		delete(c.waiting, path)
+		c.unwaitLocked(d)
+	}
+	c.dirs[d] = until
+	last := ""
+	for _, s := range m.Segments {
+		last = c.nameLocked(path, s.URI, until)
+		for _, p := range s.Parts {
+			c.nameLocked(path, p.URI, until)
+		}
+	}
+	for _, p := range m.Pending {
+		c.nameLocked(path, p.URI, until)
+	}
+	soon := now.Add(max(4*m.TargetDuration, minHold)).UnixNano()
+	if uri, ok := m.PreloadHint.Get("URI"); ok {
+		c.nameLocked(path, uri, soon)
+	}
+	if last != "" && !m.EndList {
+		for _, p := range successors(last, predicted) {
+			c.listLocked(p, soon)
+		}
+	}
+}
+
+// nameLocked lists the object uri of the playlist at base until the time
+// given, puts its directory in scope, and returns its path.
+func (c *Catalog) nameLocked(base, uri string, until int64) string {
+	p := resolve(base, uri)
+	if p == "" {
+		return ""
+	}
+	c.listLocked(p, until)
+	c.dirs[dir(p)] = max(c.dirs[dir(p)], until)
+	return p
+}
+
+// listLocked counts p as listed until the time given (never shorter than
+// it already was).
+func (c *Catalog) listLocked(p string, until int64) {
+	old, ok := c.names[p]
+	if !ok && len(c.names) >= c.opt.MaxNames {
+		c.full = true
+		return
+	}
+	c.names[p] = max(old, until)
+}
+
+func (c *Catalog) unwaitLocked(d string) {
+	if c.waitDirs[d]--; c.waitDirs[d] <= 0 {
+		delete(c.waitDirs, d)
+	}
+}
+
+// sweepLocked drops what expired, at most every sweepEvery.
+func (c *Catalog) sweepLocked(now time.Time) {
+	t := now.UnixNano()
+	if t-c.swept < int64(sweepEvery) {
+		return
+	}
+	c.swept = t
+	for _, m := range []map[string]int64{c.names, c.dirs, c.open} {
+		for k, until := range m {
+			if until <= t {
+				delete(m, k)
+			}
+		}
+	}
+	for k, l := range c.lists {
+		if l.until <= t {
+			delete(c.lists, k)
+		}
+	}
+	for k, until := range c.waiting {
+		if until <= t {
+			delete(c.waiting, k)
+			c.unwaitLocked(dir(k))
+		}
+	}
+	c.full = len(c.names) >= c.opt.MaxNames
+}
+
+// Lookup judges the object at path (a clean absolute path, no query):
+// listed, unlisted (its directory is in scope and no playlist lists it),
+// or unjudged. For a learned media playlist it also returns its target
+// duration; 0 otherwise.
+func (c *Catalog) Lookup(path string) (telemetry.Known, time.Duration) {
+	t := c.now().UnixNano()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if until, ok := c.names[path]; ok && until > t {
+		var target time.Duration
+		if l, ok := c.lists[path]; ok {
+			target = l.target
+		}
+		return telemetry.KnownListed, target
+	}
+	if c.full {
+		return telemetry.KnownUnjudged, 0
+	}
+	d := dir(path)
+	if c.open[d] > t || c.waitDirs[d] > 0 || c.dirs[d] <= t {
+		return telemetry.KnownUnjudged, 0
+	}
+	return telemetry.KnownUnlisted, 0
+}
+
+// Empty reports whether the catalog has learned no media playlist that is
+// still current: the edge does not know its streams yet.
+func (c *Catalog) Empty() bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.lists) == 0
+}
+
+// Size is what the catalog holds, for metrics.
+type Size struct {
+	Names, Playlists, Dirs int
+	Full                   bool
+}
+
+// Size returns what the catalog holds now.
+func (c *Catalog) Size() Size {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return Size{Names: len(c.names), Playlists: len(c.lists), Dirs: len(c.dirs), Full: c.full}
+}
