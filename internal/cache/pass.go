@@ -40,7 +40,9 @@ func (h *Handler) pass(w http.ResponseWriter, r *http.Request, rec *telemetry.Re
 	resp, err := h.fetcher.Fetch(ctx, out)
 	if err != nil {
 		code, why := errorStatus(err)
-		h.store.logs.warn(h.log, h.store.now(), "origin pass failed", "path", r.URL.Path, "err", err)
+		if code >= 500 { // a client's bad body is no news for the log
+			h.store.logs.warn(h.log, h.store.now(), "origin pass failed", "path", r.URL.Path, "err", err)
+		}
 		writeError(w, r, rec, code, why)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/rempart/rempart/internal/origin"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -86,6 +87,8 @@ var (
 	bodyBadGateway     = []byte("502 bad gateway: origin unavailable\n")
 	bodyGatewayTimeout = []byte("504 gateway timeout: origin too slow\n")
 	bodyUnavailable    = []byte("503 service unavailable: shutting down\n")
+	bodyBadBody        = []byte("400 bad request: the request body could not be read\n")
+	bodyTooLarge       = []byte("413 content too large\n")
 )
 
 // writeError answers with a tiny text error and records the outcome.
@@ -96,12 +99,20 @@ func writeError(w http.ResponseWriter, r *http.Request, rec *telemetry.Record, c
 		body = bodyGatewayTimeout
 	case http.StatusServiceUnavailable:
 		body = bodyUnavailable
+	case http.StatusBadRequest:
+		body = bodyBadBody
+	case http.StatusRequestEntityTooLarge:
+		body = bodyTooLarge
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = []string{"text/plain; charset=utf-8"}
 	hdr["Cache-Control"] = []string{"no-store"}
 	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
-	rec.Decide(stage, telemetry.OutcomeError, reason)
+	o := telemetry.OutcomeError
+	if code < 500 { // the client's fault, not the origin's
+		o = telemetry.OutcomeRefused
+	}
+	rec.Decide(stage, o, reason)
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
@@ -113,7 +124,12 @@ func writeError(w http.ResponseWriter, r *http.Request, rec *telemetry.Record, c
 func errorStatus(err error) (int, string) {
 	var ne net.Error
 	var se statusError
+	var tooBig *http.MaxBytesError
 	switch {
+	case errors.Is(err, origin.ErrClientBody) && errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, "body_too_large"
+	case errors.Is(err, origin.ErrClientBody):
+		return http.StatusBadRequest, "client_body"
 	case errors.Is(err, ErrClosed):
 		return http.StatusServiceUnavailable, "closed"
 	case errors.Is(err, errWaitTimeout):

@@ -2,8 +2,11 @@ package cache
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/origin"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -224,5 +228,38 @@ func TestNewStoreValidates(t *testing.T) {
 		if _, err := NewStore(cfg, nil); err == nil {
 			t.Errorf("%+v accepted", cfg)
 		}
+	}
+}
+
+// TestErrorStatusClientBody: a request body the edge could not read is the
+// client's fault: 400, or 413 when it was over a size limit, never the 502
+// of an origin down (issue 11, hole 2).
+func TestErrorStatusClientBody(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		code    int
+		reason  string
+		outcome telemetry.Outcome
+	}{
+		{"malformed body", fmt.Errorf("fetch /a: %w: %w", origin.ErrClientBody, errors.New("bad chunk")),
+			http.StatusBadRequest, "client_body", telemetry.OutcomeRefused},
+		{"too large", fmt.Errorf("fetch /a: %w: %w", origin.ErrClientBody, &http.MaxBytesError{Limit: 1}),
+			http.StatusRequestEntityTooLarge, "body_too_large", telemetry.OutcomeRefused},
+		{"origin down", errors.New("connection refused"), http.StatusBadGateway, "origin_down", telemetry.OutcomeError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, reason := errorStatus(tt.err)
+			if code != tt.code || reason != tt.reason {
+				t.Fatalf("errorStatus = %d %q, want %d %q", code, reason, tt.code, tt.reason)
+			}
+			rr := httptest.NewRecorder()
+			var rec telemetry.Record
+			writeError(rr, httptest.NewRequest("POST", "/a", nil), &rec, code, reason)
+			if rr.Code != tt.code || rec.Outcome != tt.outcome || !strings.HasPrefix(rr.Body.String(), strconv.Itoa(tt.code)) {
+				t.Fatalf("writeError: %d %q outcome %v", rr.Code, rr.Body.String(), rec.Outcome)
+			}
+		})
 	}
 }

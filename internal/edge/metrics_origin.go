@@ -11,6 +11,8 @@ var (
 		"Origin responses by site and status class (per attempt: retries count).", []string{"site", "code"}, nil)
 	descOriginErrors = prometheus.NewDesc("rempart_origin_errors_total",
 		"Origin attempts that got no response (connection errors, timeouts), by site.", []string{"site"}, nil)
+	descOriginClientBody = prometheus.NewDesc("rempart_origin_client_body_errors_total",
+		"Origin attempts cut short by the client's request body (malformed, too large, client gone): not the origin's fault, by site.", []string{"site"}, nil)
 	descOriginRetries = prometheus.NewDesc("rempart_origin_retries_total",
 		"Origin attempts beyond a fetch's first, by site.", []string{"site"}, nil)
 	descOriginOverloaded = prometheus.NewDesc("rempart_origin_overloaded_total",
@@ -32,7 +34,7 @@ var (
 )
 
 func describeOrigin(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOriginResponses, descOriginErrors, descOriginRetries,
+	for _, d := range []*prometheus.Desc{descOriginResponses, descOriginErrors, descOriginClientBody, descOriginRetries,
 		descOriginOverloaded, descOriginBreakerRejected, descOriginInFlight, descOriginLatency, descOriginBreaker,
 		descOriginLimit, descOriginNoLoad, descOriginLimitChanges} {
 		ch <- d
@@ -51,6 +53,7 @@ func collectOrigin(ch chan<- prometheus.Metric, p *pipeline) {
 		ch <- counter(descOriginResponses, float64(s.Status4xx.Load()), site, "4xx")
 		ch <- counter(descOriginResponses, float64(s.Status5xx.Load()), site, "5xx")
 		ch <- counter(descOriginErrors, float64(s.Errors.Load()), site)
+		ch <- counter(descOriginClientBody, float64(s.ClientBodyErrors.Load()), site)
 		ch <- counter(descOriginRetries, float64(s.Retries.Load()), site)
 		ch <- counter(descOriginOverloaded, float64(s.Overloaded.Load()), site)
 		ch <- counter(descOriginBreakerRejected, float64(s.BreakerRejected.Load()), site)

@@ -61,3 +61,52 @@ func (b *body) wrap(err error) error {
 	}
 	return fmt.Errorf("read body from %s: %w", b.origin, err)
 }
+
+// clientBody wraps the caller's request body on its way to the origin and
+// keeps the first read error. The transport reports a failed body read as
+// a failed round trip, which the breaker would blame on the origin: six
+// malformed chunked POSTs opened it (issue 11). The transport reads the
+// body in its own goroutine, possibly still after RoundTrip returned.
+type clientBody struct {
+	rc io.ReadCloser
+
+	mu  sync.Mutex // guards err
+	err error
+}
+
+// watchBody replaces out's body, if it has one, with a clientBody; the nil
+// it returns otherwise is safe to call failed on.
+func watchBody(out *http.Request) *clientBody {
+	if out.Body == nil || out.Body == http.NoBody {
+		return nil
+	}
+	cb := &clientBody{rc: out.Body}
+	out.Body = cb
+	return cb
+}
+
+// Read reads the client's body, keeping the first error other than EOF.
+func (c *clientBody) Read(p []byte) (int, error) {
+	n, err := c.rc.Read(p)
+	if err != nil && err != io.EOF {
+		c.mu.Lock()
+		if c.err == nil {
+			c.err = err
+		}
+		c.mu.Unlock()
+	}
+	return n, err
+}
+
+// Close closes the client's body.
+func (c *clientBody) Close() error { return c.rc.Close() }
+
+// failed returns the first error reading the body, nil if none (or c nil).
+func (c *clientBody) failed() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}

@@ -188,3 +188,56 @@ func TestBreakerIgnoresOverload(t *testing.T) {
 		t.Fatalf("breaker %v after local overload, want closed", got)
 	}
 }
+
+// failingBody is a request body that sends some bytes, then fails as a
+// client's malformed chunked body or a body over its size limit does.
+type failingBody struct {
+	sent bool
+	err  error
+}
+
+func (b *failingBody) Read(p []byte) (int, error) {
+	if !b.sent {
+		b.sent = true
+		return copy(p, "part of a body"), nil
+	}
+	return 0, b.err
+}
+
+// TestBreakerIgnoresClientBodyErrors: a request whose body fails to read
+// is the client's fault (issue 11, hole 2): many of them leave the breaker
+// closed, come back as ErrClientBody with the read error, and the next
+// request still reaches the origin.
+func TestBreakerIgnoresClientBodyErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"malformed chunked body", errors.New("invalid byte in chunk length")},
+		{"body too large", &http.MaxBytesError{Limit: 10}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := newOrigin(t, status(http.StatusOK))
+			p := breakerPool(t, time.Minute, o.URL)
+			for range 6 {
+				req, _ := http.NewRequest(http.MethodPost, "/upload", &failingBody{err: tt.err})
+				_, err := p.Fetch(t.Context(), req)
+				if !errors.Is(err, ErrClientBody) || !errors.Is(err, tt.err) {
+					t.Fatalf("err = %v, want ErrClientBody wrapping %v", err, tt.err)
+				}
+			}
+			if got := p.Origins()[0].Breaker; got != BreakerClosed {
+				t.Fatalf("breaker %v after client body errors, want closed", got)
+			}
+			if n := p.Stats().ClientBodyErrors.Load(); n != 6 {
+				t.Fatalf("ClientBodyErrors = %d, want 6", n)
+			}
+			if n := p.Stats().Errors.Load(); n != 0 {
+				t.Fatalf("Errors = %d, want 0 (not the origin's)", n)
+			}
+			resp, err := fetch(t, p, http.MethodGet, "/a", "")
+			mustStatus(t, resp, err, http.StatusOK)
+		})
+	}
+}

@@ -15,6 +15,12 @@ var (
 	// ErrFetchTimeout: reading the response body ran past
 	// Upstream.FetchTimeout.
 	ErrFetchTimeout = errors.New("origin: fetch timeout")
+	// ErrClientBody: reading the caller's request body failed (a malformed
+	// chunked body, a client gone mid-upload, a body over a size limit)
+	// while it was being sent. The fault is the client's: the origin's
+	// breaker and limiter do not count it, and the client should get a 4xx.
+	// The read error is wrapped too (errors.As finds *http.MaxBytesError).
+	ErrClientBody = errors.New("origin: reading the client's request body failed")
 	// ErrNoOrigins: NewPool was given no origin.
 	ErrNoOrigins = errors.New("origin: no origins configured")
 	// ErrBadOrigin: an origin URL is not an absolute http(s) base URL.

@@ -98,12 +98,19 @@ func (p *Pool) attempt(ctx context.Context, u *upstream, done func(error), req *
 		return nil, fmt.Errorf("fetch %s: %w", req.URL.Path, err)
 	}
 	actx, cancel := context.WithTimeout(ctx, p.up.FetchTimeout)
+	out := u.outgoing(actx, req)
+	sent := watchBody(out)
 	start := p.now()
-	resp, err := u.transport.RoundTrip(u.outgoing(actx, req))
+	resp, err := u.transport.RoundTrip(out)
 	end := p.now()
 	if err != nil {
 		cancel()
 		release()
+		if bodyErr := sent.failed(); bodyErr != nil { // the client's fault
+			done(errExcluded)
+			p.stats.ClientBodyErrors.Add(1)
+			return nil, fmt.Errorf("fetch %s from %s: %w: %w", req.URL.Path, u.url, ErrClientBody, bodyErr)
+		}
 		done(failure(ctx))
 		u.observeFailure(ctx, end, held, err, &p.stats)
 		p.stats.Errors.Add(1)

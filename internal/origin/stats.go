@@ -16,6 +16,9 @@ type Stats struct {
 	// Errors counts attempts that got no response: connection errors and
 	// timeouts before the headers.
 	Errors atomic.Uint64
+	// ClientBodyErrors counts attempts that failed while reading the
+	// caller's request body (ErrClientBody); they are not in Errors.
+	ClientBodyErrors atomic.Uint64
 	// Retries counts attempts beyond a fetch's first.
 	Retries atomic.Uint64
 	// Overloaded counts fetches refused with ErrOverloaded.
