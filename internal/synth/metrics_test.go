@@ -9,8 +9,9 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// scrape reads MetricsPath and returns synth_requests_total by kind and
-// synth_segments_built_total under "built".
+// scrape reads MetricsPath and returns synth_requests_total by kind,
+// synth_segments_built_total under "built" and
+// synth_requests_received_total under "received".
 func scrape(t *testing.T, base string) map[string]float64 {
 	t.Helper()
 	resp, body := get(t, base+MetricsPath)
@@ -32,6 +33,9 @@ func scrape(t *testing.T, base string) map[string]float64 {
 	}
 	if b := fams["synth_segments_built_total"].GetMetric(); len(b) == 1 {
 		got["built"] = b[0].GetCounter().GetValue()
+	}
+	if r := fams["synth_requests_received_total"].GetMetric(); len(r) == 1 {
+		got["received"] = r[0].GetCounter().GetValue()
 	}
 	return got
 }
@@ -66,6 +70,9 @@ func TestMetricsCountEachKind(t *testing.T) {
 				if after[k] != want {
 					t.Errorf("kind %q: %v -> %v, want %v", k, before[k], after[k], want)
 				}
+			}
+			if d := after["received"] - before["received"]; d != 1 {
+				t.Errorf("received grew by %v, want 1", d)
 			}
 			if d := after["built"] - before["built"]; d != tt.built {
 				t.Errorf("segments built grew by %v, want %v", d, tt.built)

@@ -27,6 +27,13 @@ func TestValidate(t *testing.T) {
 		{"negative pad", Options{SegmentBytes: -1}, "SegmentBytes -1"},
 		{"huge pad", Options{SegmentBytes: MaxSegmentBytes + 1}, "SegmentBytes"},
 		{"negative latency", Options{Latency: -1}, "Latency -1ns"},
+		{"weak origin", Options{Renditions: 2, MaxConcurrent: 8, MaxQueue: 20, Latency: 20 * time.Millisecond}, ""},
+		{"too many renditions", Options{Renditions: MaxRenditions + 1}, "Renditions 4: must be from 1 to 3"},
+		{"negative renditions", Options{Renditions: -1}, "Renditions -1"},
+		{"negative concurrency", Options{MaxConcurrent: -1}, "MaxConcurrent -1"},
+		{"huge concurrency", Options{MaxConcurrent: MaxConcurrentLimit + 1}, "MaxConcurrent"},
+		{"negative queue", Options{MaxConcurrent: 1, MaxQueue: -1}, "MaxQueue -1"},
+		{"queue without slots", Options{MaxQueue: 5}, "MaxQueue 5: needs MaxConcurrent"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.opts.Validate()

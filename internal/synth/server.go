@@ -1,6 +1,7 @@
 package synth
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,8 +10,16 @@ import (
 )
 
 // Stats counts the requests a Server answered, by kind. Tests and the demo
-// read them; fields are updated atomically.
+// read them; fields are updated atomically. Requests for MetricsPath are
+// not counted.
 type Stats struct {
+	// Received counts every request that reached the origin, before its
+	// capacity (Options.MaxConcurrent) decided whether to serve it: what a
+	// load test calls "origin requests".
+	Received atomic.Int64
+	// Overloaded counts the requests refused with 503 because every slot
+	// was busy and the queue full.
+	Overloaded    atomic.Int64
 	Master        atomic.Int64 // master playlists served
 	Media         atomic.Int64 // media playlists served
 	Segments      atomic.Int64 // live segments served
@@ -28,6 +37,8 @@ type Server struct {
 	tracks  []*track
 	catalog catalog
 	mux     *http.ServeMux
+	metrics http.Handler
+	gate    *gate // nil: no limit on the requests served at once
 	stats   Stats
 }
 
@@ -43,7 +54,8 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("synth: %w", err)
 	}
-	s := &Server{opts: opts, live: newLive(l, opts), tracks: newTracks()}
+	l.renditions = l.renditions[:min(opts.Renditions, len(l.renditions))]
+	s := &Server{opts: opts, live: newLive(l, opts), tracks: newTracks(), gate: newGate(opts)}
 	s.catalog = newCatalog(l, s.tracks)
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/live/master.m3u8", s.serveMaster)
@@ -53,7 +65,7 @@ func New(opts Options) (*Server, error) {
 	s.mux.HandleFunc("/api/login", s.serveLogin)
 	s.mux.HandleFunc("/api/search", s.serveSearch)
 	s.mux.HandleFunc("/healthz", s.serveHealth)
-	s.mux.Handle(MetricsPath, newMetricsHandler(&s.stats))
+	s.metrics = newMetricsHandler(&s.stats)
 	s.mux.HandleFunc("/", s.notFound)
 	return s, nil
 }
@@ -64,8 +76,27 @@ func (s *Server) Stats() *Stats { return &s.stats }
 // Options returns the options in force, defaults filled in.
 func (s *Server) Options() Options { return s.opts }
 
-// ServeHTTP waits the configured Latency, then answers the request.
+// ServeHTTP counts the request, takes one of the origin's slots (or
+// refuses it when the origin is full), waits the configured Latency, then
+// answers it. The metrics page is outside the origin's capacity: it is
+// neither counted, delayed nor refused, so that a load test can read the
+// counters of an origin it saturates.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == MetricsPath {
+		s.metrics.ServeHTTP(w, r)
+		return
+	}
+	s.stats.Received.Add(1)
+	if s.gate != nil {
+		if err := s.gate.enter(r.Context()); err != nil {
+			if errors.Is(err, errOverloaded) {
+				s.stats.Overloaded.Add(1)
+				refuseOverloaded(w)
+			}
+			return
+		}
+		defer s.gate.leave()
+	}
 	if d := s.opts.Latency; d > 0 {
 		t := time.NewTimer(d)
 		select {
