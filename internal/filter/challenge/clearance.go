@@ -21,7 +21,7 @@ const CookieName = "rempart_clearance"
 //
 //	[0]      version (clearanceV1)
 //	[1:9]    expiry, Unix seconds, big-endian
-//	[9:21]   client binding (see bind)
+//	[9:21]   client binding (see bindAddrTo)
 //	[21:53]  HMAC-SHA256 of bytes [0:21]
 const (
 	clearanceV1     = 0x01
@@ -52,9 +52,20 @@ var scratchPool = sync.Pool{New: func() any { return &scratch{binder: keyring.Ne
 func getScratch() *scratch  { return scratchPool.Get().(*scratch) }
 func putScratch(s *scratch) { scratchPool.Put(s) }
 
-// bindTo computes into s.bind the client binding (keyring.Binder).
+// bindTo computes into s.bind the binding of a challenge: the client's
+// network (keyring.Binder.Bind), so that a phone whose carrier changes its
+// address while it solves still redeems the solution (for a clearance of
+// its new address).
 func (s *scratch) bindTo(client netip.Addr, ua string) {
 	s.bind = s.binder.Bind(client, ua)
+}
+
+// bindAddrTo computes into s.bind the binding of a clearance: the exact
+// address that solved (keyring.Binder.BindAddr). Bound to its network, one
+// solution would clear every address of a challenged /24 sharing a
+// User-Agent (issue 11, hole 5); each address now pays its own work.
+func (s *scratch) bindAddrTo(client netip.Addr, ua string) {
+	s.bind = s.binder.BindAddr(client, ua)
 }
 
 // signClearance returns a clearance for client and ua valid until expiry,
@@ -62,7 +73,7 @@ func (s *scratch) bindTo(client netip.Addr, ua string) {
 func signClearance(keys *Keys, client netip.Addr, ua string, expiry time.Time) string {
 	s := getScratch()
 	defer putScratch(s)
-	s.bindTo(client, ua)
+	s.bindAddrTo(client, ua)
 	b := s.buf[:clearanceLen]
 	b[0] = clearanceV1
 	binary.BigEndian.PutUint64(b[1:9], uint64(expiry.Unix()))
@@ -87,7 +98,7 @@ func verifyClearance(keys *Keys, v string, client netip.Addr, ua string, now tim
 	if now.Unix() >= int64(binary.BigEndian.Uint64(b[1:9])) {
 		return false
 	}
-	s.bindTo(client, ua)
+	s.bindAddrTo(client, ua)
 	if subtle.ConstantTimeCompare(b[9:clearanceSigned], s.bind) != 1 {
 		return false
 	}

@@ -32,10 +32,10 @@ func TestClearance(t *testing.T) {
 		want   bool
 	}{
 		{"valid", v4, home, uaChrome, now, true},
-		{"same /24", v4, sameNet, uaChrome, now, true},
+		{"same /24, other address", v4, sameNet, uaChrome, now, false},
 		{"IPv4-mapped", v4, netip.AddrFrom16(home.As16()), uaChrome, now, true},
 		{"valid v6", v6, home6, uaChrome, now, true},
-		{"same /64", v6, same6, uaChrome, now, true},
+		{"same /64, other address", v6, same6, uaChrome, now, false},
 		{"other /24 (copied to a bot)", v4, otherNet, uaChrome, now, false},
 		{"other /64", v6, other6, uaChrome, now, false},
 		{"other user agent", v4, home, uaFirefox, now, false},

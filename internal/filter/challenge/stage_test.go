@@ -169,6 +169,49 @@ func TestStageBrowserFlow(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// TestClearanceBoundToAddress: a clearance earned by one address does not
+// pass its neighbours of the same /24 (or /64) with the same User-Agent
+// (issue 11, hole 5); it passes the address that solved.
+func TestClearanceBoundToAddress(t *testing.T) {
+	for _, tt := range []struct{ solver, neighbour string }{
+		{"127.0.0.1", "127.0.0.2"},
+		{"2001:db8:1:2::1", "2001:db8:1:2::2"},
+	} {
+		t.Run(tt.solver, func(t *testing.T) {
+			c := newChallenger(t, testConfig(), newClock())
+			s := &Stage{C: c, Active: func() bool { return true }, Next: origin}
+			solver, neighbour := netip.MustParseAddr(tt.solver), netip.MustParseAddr(tt.neighbour)
+			cookie := solveFrom(t, s, solver)
+			for _, tc := range []struct {
+				from netip.Addr
+				pass bool
+			}{{neighbour, false}, {solver, true}} {
+				r := request("GET", "/api/me", tc.from, uaChrome)
+				r.AddCookie(cookie)
+				res, _ := serve(s, r)
+				if passed := res.Code == 200; passed != tc.pass {
+					t.Errorf("clearance solved from %s, used from %s: %d, want passed %v", solver, tc.from, res.Code, tc.pass)
+				}
+			}
+		})
+	}
+}
+
+// solveFrom goes through the browser flow from addr and returns the
+// clearance cookie it earns.
+func solveFrom(t *testing.T, s *Stage, addr netip.Addr) *http.Cookie {
+	t.Helper()
+	nav := request("GET", "/watch", addr, uaChrome, "Accept: text/html")
+	res, _ := serve(s, nav)
+	ch, ret := pageFields(t, res.Body.String())
+	res, _ = serve(s, submitForm(ch, Solve(ch, s.C.Difficulty()), ret, nav))
+	cookies := res.Result().Cookies()
+	if res.Code != http.StatusSeeOther || len(cookies) != 1 {
+		t.Fatalf("verify from %s: %d, cookies %v", addr, res.Code, cookies)
+	}
+	return cookies[0]
+}
+
 func TestStageNonDocument(t *testing.T) {
 	c := newChallenger(t, testConfig(), newClock())
 	s := &Stage{C: c, Active: func() bool { return true }, Next: origin}
