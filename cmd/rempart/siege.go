@@ -198,7 +198,7 @@ func warnUnmeasured(s *scenario.Scenario, f siegeFlags, logger *slog.Logger) {
 		return
 	}
 	for _, t := range s.Thresholds {
-		if t.Metric == "origin_requests_per_segment" {
+		if t.Metric == "origin_requests" || t.Metric == "origin_requests_per_segment" {
 			logger.Warn("siege: threshold needs --origin-metrics and will fail without it", "threshold", t.Expr)
 		}
 	}

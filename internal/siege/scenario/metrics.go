@@ -56,6 +56,13 @@ func runMetric(r *report.Report, m string) (float64, bool) {
 		return report.ErrorRatio(a.errors, a.requests, a.held), true
 	case "attack_requests":
 		return float64(a.attackRequests), true
+	case "origin_requests":
+		// Every request the origin counted during the run; measured when
+		// its metrics were read.
+		if r.Origin == nil {
+			return 0, false
+		}
+		return r.Origin.Requests, true
 	case "origin_requests_per_segment":
 		// Measured when the origin's metrics were read and the viewers
 		// reported distinct segments (a zero ratio with origin requests

@@ -3,6 +3,7 @@ package scenario
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -192,6 +193,8 @@ func TestThresholdParse(t *testing.T) {
 		{"flood.status_429 > 10", "flood.status_429", "flood", ">", 10, ""},
 		{"flood.status_error < 1e3", "flood.status_error", "flood", "<", 1000, ""},
 		{"origin_requests_per_segment <= 1.05", "origin_requests_per_segment", "", "<=", 1.05, ""},
+		{"origin_requests <= 200", "origin_requests", "", "<=", 200, ""},
+		{"origin_request <= 200", "", "", "", 0, `unknown metric "origin_request"`},
 		{"stall_free >= 1", "", "", "", 0, `unknown metric "stall_free"`},
 		{"viewers.latency <= 1", "", "", "", 0, `unknown field "latency"`},
 		{"viewers.status_99 <= 1", "", "", "", 0, `unknown field "status_99"`},
@@ -257,6 +260,7 @@ func TestThresholdEval(t *testing.T) {
 		{"error_ratio <= 0.0025", 0.0025, true},
 		{"attack_requests >= 50000", 50000, true},
 		{"origin_requests_per_segment <= 2", 0, false}, // not measured
+		{"origin_requests <= 200", 0, false},           // not measured: no origin metrics
 		{"viewers.requests == 1000", 1000, true},
 		{"viewers.error_ratio < 0.01", 0.005, true},
 		{"viewers.p99_ms <= 200", 250, false},
@@ -287,6 +291,34 @@ func TestThresholdEval(t *testing.T) {
 	Evaluate(ts, r)
 	if r.Pass || len(r.Checks) != 2 || !r.Checks[0].Pass || r.Checks[1].Pass {
 		t.Errorf("Evaluate: pass %v checks %+v", r.Pass, r.Checks)
+	}
+}
+
+// TestOriginRequestsThreshold: origin_requests is the origin's count over
+// the run, and a run whose origin did more work than allowed fails.
+func TestOriginRequestsThreshold(t *testing.T) {
+	tests := []struct {
+		expr     string
+		requests float64
+		pass     bool
+	}{
+		{"origin_requests <= 200", 200, true},
+		{"origin_requests <= 200", 201, false},
+		{"origin_requests <= 0", 0, true}, // measured: an origin that saw nothing
+		{"origin_requests > 1000", 1333, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s/%v", tt.expr, tt.requests), func(t *testing.T) {
+			th, err := ParseThreshold(tt.expr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &report.Report{Origin: &report.Origin{Requests: tt.requests, SegmentRequests: 3}}
+			Evaluate([]Threshold{th}, r)
+			if c := r.Checks[0]; c.Value != tt.requests || c.Pass != tt.pass || r.Pass != tt.pass {
+				t.Errorf("check %+v (report pass %v), want value %v pass %v", c, r.Pass, tt.requests, tt.pass)
+			}
+		})
 	}
 }
 

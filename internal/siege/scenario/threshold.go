@@ -25,7 +25,7 @@ type Threshold struct {
 var runMetrics = []string{
 	"stall_free_viewers", "startup_p50_ms", "startup_p95_ms", "startup_p99_ms",
 	"stall_count", "stall_seconds", "segment_p99_ms", "viewer_errors", "error_ratio", "viewer_held",
-	"attack_requests", "origin_requests_per_segment",
+	"attack_requests", "origin_requests", "origin_requests_per_segment",
 }
 
 // AdmissionPrefix starts the metrics of the report's admission section
