@@ -168,6 +168,12 @@ type Upstream struct {
 	// Adaptive adjusts the concurrency toward the origins under
 	// MaxConcurrency from observed latency. Default: off.
 	Adaptive AdaptiveConcurrency `yaml:"adaptive"`
+	// UnknownShare is the fraction of each origin's slots that fetches of
+	// unknown objects (neither listed by a stream nor seen by the cache)
+	// may hold while known fetches flow; known fetches are served first,
+	// and when none came for a second the unknown ones may use every
+	// slot. 1: one lane, as before lanes. Default 0.25; above 0, at most 1.
+	UnknownShare float64 `yaml:"unknown_share"`
 }
 
 // Route maps matching requests to a class. All set matchers must match; at

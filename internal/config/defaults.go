@@ -49,6 +49,7 @@ func (s *Site) defaults() {
 	setDefault(&u.BreakerFailures, 5)
 	setDefault(&u.BreakerCooldown, 5*time.Second)
 	u.Adaptive.defaults()
+	setDefault(&u.UnknownShare, 0.25)
 	s.Admission.defaults()
 	// Classes need no defaults here: Site.Policy resolves unset fields
 	// against ClassDefaults.

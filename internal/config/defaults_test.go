@@ -38,6 +38,7 @@ func TestDefaults(t *testing.T) {
 		{"upstream.retries", *s.Upstream.Retries, 1},
 		{"upstream.breaker_failures", s.Upstream.BreakerFailures, 5},
 		{"upstream.breaker_cooldown", s.Upstream.BreakerCooldown, 5 * time.Second},
+		{"upstream.unknown_share", s.Upstream.UnknownShare, 0.25},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {

@@ -265,6 +265,9 @@ func (u *Upstream) validate(v *validator, key string) {
 	if u.Adaptive.Enabled {
 		u.Adaptive.validate(v, key+".adaptive", u.MaxConcurrency)
 	}
+	if !(u.UnknownShare > 0 && u.UnknownShare <= 1) {
+		v.bad(key+".unknown_share", u.UnknownShare, "a fraction of the slots above 0, at most 1, such as 0.25")
+	}
 }
 
 func (s *Site) validateRoutes(v *validator, key string) {

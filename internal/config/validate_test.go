@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -91,6 +92,9 @@ func TestValidateInvalid(t *testing.T) {
 		{"retries negative", func(c *Config) { s0(c).Upstream.Retries = ptr(-1) }, []string{"sites[0].upstream.retries: -1"}},
 		{"breaker failures", func(c *Config) { s0(c).Upstream.BreakerFailures = 0 - 1 }, []string{"sites[0].upstream.breaker_failures: -1"}},
 		{"breaker cooldown", func(c *Config) { s0(c).Upstream.BreakerCooldown = time.Hour }, []string{"sites[0].upstream.breaker_cooldown: 1h0m0s"}},
+		{"unknown share zero", func(c *Config) { s0(c).Upstream.UnknownShare = -0.1 }, []string{"sites[0].upstream.unknown_share: -0.1: want a fraction of the slots above 0, at most 1"}},
+		{"unknown share over 1", func(c *Config) { s0(c).Upstream.UnknownShare = 1.5 }, []string{"sites[0].upstream.unknown_share: 1.5"}},
+		{"unknown share NaN", func(c *Config) { s0(c).Upstream.UnknownShare = math.NaN() }, []string{"sites[0].upstream.unknown_share: NaN"}},
 		{"route class", func(c *Config) { s0(c).Routes = []Route{{Prefix: "/a", Class: "segments"}} }, []string{`sites[0].routes[0].class: "segments": want a class name, one of master_playlist, media_playlist, segment, ondemand, api`}},
 		{"route class unknown", func(c *Config) { s0(c).Routes = []Route{{Prefix: "/a", Class: "unknown"}} }, []string{`sites[0].routes[0].class: "unknown"`}},
 		{"route prefix", func(c *Config) { s0(c).Routes = []Route{{Prefix: "vod/", Class: "ondemand"}} }, []string{`sites[0].routes[0].prefix: "vod/": want a path starting with "/"`}},

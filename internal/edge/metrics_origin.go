@@ -17,6 +17,8 @@ var (
 		"Origin attempts beyond a fetch's first, by site.", []string{"site"}, nil)
 	descOriginOverloaded = prometheus.NewDesc("rempart_origin_overloaded_total",
 		"Fetches refused because the origin's concurrency cap stayed full past the queue timeout.", []string{"site"}, nil)
+	descOriginLaneRefused = prometheus.NewDesc("rempart_origin_lane_refused_total",
+		"Fetches refused at once because their lane's queue was full (upstream.unknown_share), by site and lane.", []string{"site", "lane"}, nil)
 	descOriginBreakerRejected = prometheus.NewDesc("rempart_origin_breaker_rejected_total",
 		"Fetches refused at once because every origin's circuit breaker was open.", []string{"site"}, nil)
 	descOriginInFlight = prometheus.NewDesc("rempart_origin_in_flight",
@@ -35,7 +37,7 @@ var (
 
 func describeOrigin(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOriginResponses, descOriginErrors, descOriginClientBody, descOriginRetries,
-		descOriginOverloaded, descOriginBreakerRejected, descOriginInFlight, descOriginLatency, descOriginBreaker,
+		descOriginOverloaded, descOriginLaneRefused, descOriginBreakerRejected, descOriginInFlight, descOriginLatency, descOriginBreaker,
 		descOriginLimit, descOriginNoLoad, descOriginLimitChanges} {
 		ch <- d
 	}
@@ -56,6 +58,7 @@ func collectOrigin(ch chan<- prometheus.Metric, p *pipeline) {
 		ch <- counter(descOriginClientBody, float64(s.ClientBodyErrors.Load()), site)
 		ch <- counter(descOriginRetries, float64(s.Retries.Load()), site)
 		ch <- counter(descOriginOverloaded, float64(s.Overloaded.Load()), site)
+		ch <- counter(descOriginLaneRefused, float64(s.LaneRefused.Load()), site, origin.LaneUnknown.String())
 		ch <- counter(descOriginBreakerRejected, float64(s.BreakerRejected.Load()), site)
 		ch <- gauge(descOriginInFlight, float64(s.InFlight.Load()), site)
 		ch <- histogram(descOriginLatency, &s.Latency, site)

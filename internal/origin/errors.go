@@ -12,6 +12,10 @@ var (
 	// ErrOverloaded: no request slot for the origin freed up within
 	// Upstream.QueueTimeout. Nothing was sent.
 	ErrOverloaded = errors.New("origin: too many requests in flight")
+	// ErrLaneFull: the fetch was in LaneUnknown and that lane's queue was
+	// full. Nothing was sent; the caller should answer 503 with
+	// Retry-After.
+	ErrLaneFull = errors.New("origin: unknown-object lane full")
 	// ErrFetchTimeout: reading the response body ran past
 	// Upstream.FetchTimeout.
 	ErrFetchTimeout = errors.New("origin: fetch timeout")

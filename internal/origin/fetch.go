@@ -89,12 +89,10 @@ func (p *Pool) refuse(req *http.Request, lastErr error) error {
 // attempt sends req once to u; done reports the outcome to u's breaker and
 // is called exactly once, whatever happens.
 func (p *Pool) attempt(ctx context.Context, u *upstream, done func(error), req *http.Request) (*http.Response, error) {
-	release, held, err := u.acquire(ctx, p.up.QueueTimeout, &p.stats)
+	release, held, err := u.acquire(ctx, LaneOf(ctx), p.up.QueueTimeout, &p.stats)
 	if err != nil {
 		done(errExcluded)
-		if errors.Is(err, ErrOverloaded) {
-			p.stats.Overloaded.Add(1)
-		}
+		p.stats.countRefusal(err)
 		return nil, fmt.Errorf("fetch %s: %w", req.URL.Path, err)
 	}
 	actx, cancel := context.WithTimeout(ctx, p.up.FetchTimeout)
@@ -152,13 +150,14 @@ func idempotent(req *http.Request) bool {
 }
 
 // retryable reports whether an attempt's outcome is worth another try.
-// Overload is not: waiting again would only double the queue time.
+// Overload is not: waiting again would only double the queue time; nor is
+// a full unknown lane, which refuses at once on purpose.
 func retryable(ctx context.Context, resp *http.Response, err error) bool {
 	if ctx.Err() != nil {
 		return false
 	}
 	if err != nil {
-		return !errors.Is(err, ErrOverloaded)
+		return !errors.Is(err, ErrOverloaded) && !errors.Is(err, ErrLaneFull)
 	}
 	switch resp.StatusCode {
 	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:

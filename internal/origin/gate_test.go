@@ -13,7 +13,7 @@ import (
 func queued(g *gate) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.waiters.Len()
+	return g.waiters[LaneKnown].Len() + g.waiters[LaneUnknown].Len()
 }
 
 // waitQueued waits until g has n waiters.
@@ -28,12 +28,12 @@ func waitQueued(t *testing.T, g *gate, n int) {
 	}
 }
 
-// acquireAsync acquires in a goroutine and reports the result on the
-// returned channel.
-func acquireAsync(ctx context.Context, g *gate, wait time.Duration) <-chan error {
+// acquireAsync acquires in lane in a goroutine and reports the result on
+// the returned channel.
+func acquireAsync(ctx context.Context, g *gate, lane Lane, wait time.Duration) <-chan error {
 	got := make(chan error, 1)
 	go func() {
-		_, err := g.acquire(ctx, wait)
+		_, err := g.acquire(ctx, lane, wait)
 		got <- err
 	}()
 	return got
@@ -43,10 +43,10 @@ func TestGateFastPathDoesNotAllocate(t *testing.T) {
 	g := newGate(4)
 	ctx := context.Background()
 	allocs := testing.AllocsPerRun(1000, func() {
-		if _, err := g.acquire(ctx, time.Second); err != nil {
+		if _, err := g.acquire(ctx, LaneKnown, time.Second); err != nil {
 			t.Fatal(err)
 		}
-		g.release()
+		g.release(LaneKnown)
 	})
 	if allocs != 0 {
 		t.Fatalf("acquire+release allocates %v times, want 0", allocs)
@@ -55,10 +55,10 @@ func TestGateFastPathDoesNotAllocate(t *testing.T) {
 
 func TestGateRaiseWakesWaiter(t *testing.T) {
 	g := newGate(1)
-	if _, err := g.acquire(context.Background(), time.Second); err != nil {
+	if _, err := g.acquire(context.Background(), LaneKnown, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	got := acquireAsync(context.Background(), g, 5*time.Second)
+	got := acquireAsync(context.Background(), g, LaneKnown, 5*time.Second)
 	waitQueued(t, g, 1)
 	if applied := g.setLimit(2); applied != 2 {
 		t.Fatalf("setLimit(2) applied %d", applied)
@@ -71,34 +71,34 @@ func TestGateRaiseWakesWaiter(t *testing.T) {
 func TestGateCutKeepsHeldSlots(t *testing.T) {
 	g := newGate(3)
 	for range 3 {
-		if _, err := g.acquire(context.Background(), time.Second); err != nil {
+		if _, err := g.acquire(context.Background(), LaneKnown, time.Second); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if applied := g.setLimit(0); applied != 1 {
 		t.Fatalf("setLimit(0) applied %d, want 1", applied)
 	}
-	g.release()
-	if _, err := g.acquire(context.Background(), 10*time.Millisecond); !errors.Is(err, ErrOverloaded) {
+	g.release(LaneKnown)
+	if _, err := g.acquire(context.Background(), LaneKnown, 10*time.Millisecond); !errors.Is(err, ErrOverloaded) {
 		t.Fatalf("acquire with 2 held over a limit of 1: %v, want ErrOverloaded", err)
 	}
-	g.release()
-	g.release()
-	if n, err := g.acquire(context.Background(), time.Second); err != nil || n != 1 {
+	g.release(LaneKnown)
+	g.release(LaneKnown)
+	if n, err := g.acquire(context.Background(), LaneKnown, time.Second); err != nil || n != 1 {
 		t.Fatalf("acquire after the cut drained = %d, %v; want 1, nil", n, err)
 	}
 }
 
 func TestGateServesInOrder(t *testing.T) {
 	g := newGate(1)
-	if _, err := g.acquire(context.Background(), time.Second); err != nil {
+	if _, err := g.acquire(context.Background(), LaneKnown, time.Second); err != nil {
 		t.Fatal(err)
 	}
-	first := acquireAsync(context.Background(), g, 5*time.Second)
+	first := acquireAsync(context.Background(), g, LaneKnown, 5*time.Second)
 	waitQueued(t, g, 1)
-	second := acquireAsync(context.Background(), g, 5*time.Second)
+	second := acquireAsync(context.Background(), g, LaneKnown, 5*time.Second)
 	waitQueued(t, g, 2)
-	g.release()
+	g.release(LaneKnown)
 	if err := <-first; err != nil {
 		t.Fatalf("first waiter: %v", err)
 	}
@@ -107,7 +107,7 @@ func TestGateServesInOrder(t *testing.T) {
 		t.Fatalf("second waiter overtook or failed: %v", err)
 	case <-time.After(20 * time.Millisecond):
 	}
-	g.release()
+	g.release(LaneKnown)
 	if err := <-second; err != nil {
 		t.Fatalf("second waiter: %v", err)
 	}
@@ -125,7 +125,7 @@ func TestGateWaiterGivesUp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newGate(1)
-			if _, err := g.acquire(context.Background(), time.Second); err != nil {
+			if _, err := g.acquire(context.Background(), LaneKnown, time.Second); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -134,7 +134,7 @@ func TestGateWaiterGivesUp(t *testing.T) {
 			if !tt.cancel {
 				wait = 20 * time.Millisecond
 			}
-			got := acquireAsync(ctx, g, wait)
+			got := acquireAsync(ctx, g, LaneKnown, wait)
 			waitQueued(t, g, 1)
 			if tt.cancel {
 				cancel()
@@ -172,14 +172,14 @@ func TestGateUnderChurn(t *testing.T) {
 	for range 32 {
 		workers.Go(func() {
 			for range 200 {
-				if _, err := g.acquire(context.Background(), time.Millisecond); err != nil {
+				if _, err := g.acquire(context.Background(), LaneKnown, time.Millisecond); err != nil {
 					continue
 				}
 				n := inUse.Add(1)
 				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 				}
 				inUse.Add(-1)
-				g.release()
+				g.release(LaneKnown)
 			}
 		})
 	}

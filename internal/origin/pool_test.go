@@ -33,6 +33,7 @@ func testUpstream(mod func(*config.Upstream)) config.Upstream {
 		Retries:               &retries,
 		BreakerFailures:       5,
 		BreakerCooldown:       5 * time.Second,
+		UnknownShare:          1, // one lane; lane tests set their share
 	}
 	if mod != nil {
 		mod(&up)

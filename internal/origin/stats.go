@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,9 @@ type Stats struct {
 	Retries atomic.Uint64
 	// Overloaded counts fetches refused with ErrOverloaded.
 	Overloaded atomic.Uint64
+	// LaneRefused counts fetches refused with ErrLaneFull (the unknown
+	// lane's queue was full).
+	LaneRefused atomic.Uint64
 	// BreakerRejected counts fetches refused with ErrBreakerOpen.
 	BreakerRejected atomic.Uint64
 	// InFlight is the number of origin slots held now, all origins together:
@@ -48,6 +52,16 @@ func (s *Stats) countStatus(code int) {
 		s.Status4xx.Add(1)
 	case 5:
 		s.Status5xx.Add(1)
+	}
+}
+
+// countRefusal counts a fetch that got no slot, by why.
+func (s *Stats) countRefusal(err error) {
+	switch {
+	case errors.Is(err, ErrOverloaded):
+		s.Overloaded.Add(1)
+	case errors.Is(err, ErrLaneFull):
+		s.LaneRefused.Add(1)
 	}
 }
 

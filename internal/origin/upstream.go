@@ -47,6 +47,7 @@ func newUpstream(i int, raw string, base *url.URL, up config.Upstream, site stri
 		breaker:   newBreaker(site, raw, up, logger),
 		slots:     newGate(up.MaxConcurrency),
 	}
+	u.slots.share = up.UnknownShare
 	if up.Adaptive.Enabled {
 		u.limiter = newLimiter(up.Adaptive, up.MaxConcurrency, u.slots)
 	}
@@ -109,11 +110,11 @@ func (u *upstream) state() BreakerState {
 	return BreakerClosed
 }
 
-// acquire takes one of the origin's slots, waiting at most wait. It returns
-// a release func safe to call more than once, and the slots held once it
-// got in (its own included).
-func (u *upstream) acquire(ctx context.Context, wait time.Duration, stats *Stats) (func(), int, error) {
-	held, err := u.slots.acquire(ctx, wait)
+// acquire takes one of the origin's slots in lane, waiting at most wait. It
+// returns a release func safe to call more than once, and the slots held
+// once it got in (its own included).
+func (u *upstream) acquire(ctx context.Context, lane Lane, wait time.Duration, stats *Stats) (func(), int, error) {
+	held, err := u.slots.acquire(ctx, lane, wait)
 	if err != nil {
 		return nil, 0, fmt.Errorf("wait for slot on %s: %w", u.url, err)
 	}
@@ -124,7 +125,7 @@ func (u *upstream) acquire(ctx context.Context, wait time.Duration, stats *Stats
 		once.Do(func() {
 			u.inFlight.Add(-1)
 			stats.InFlight.Add(-1)
-			u.slots.release()
+			u.slots.release(lane)
 		})
 	}, held, nil
 }

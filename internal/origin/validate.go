@@ -65,6 +65,8 @@ func checkUpstream(up config.Upstream) error {
 		return fmt.Errorf("check upstream.retries: %w: unset (defaults not filled)", ErrBadUpstream)
 	case *up.Retries < 0:
 		return fmt.Errorf("check upstream.retries %d: %w: must be 0 or more", *up.Retries, ErrBadUpstream)
+	case !(up.UnknownShare > 0 && up.UnknownShare <= 1):
+		return fmt.Errorf("check upstream.unknown_share %v: %w: must be a fraction above 0, at most 1", up.UnknownShare, ErrBadUpstream)
 	}
 	return checkAdaptive(up.Adaptive, up.MaxConcurrency)
 }
