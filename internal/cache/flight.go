@@ -46,8 +46,9 @@ type flight struct {
 	policies *[telemetry.NumClasses]config.Policy
 	fetcher  Fetcher
 	timeout  time.Duration
-	req      *http.Request // the origin request; immutable once launched
-	stale    *entry        // the copy being revalidated, or nil
+	req      *http.Request                  // the origin request; immutable once launched
+	stale    *entry                         // the copy being revalidated, or nil
+	learn    func(path string, body []byte) // the Handler's Learner, or nil
 
 	mu      sync.Mutex    // guards every field below
 	changed chan struct{} // closed and replaced at every change
@@ -228,6 +229,7 @@ func (f *flight) revalidate(h304 http.Header, now time.Time) {
 		f.s.stats.NotStored.Add(1)
 		e = f.stale
 	}
+	f.teach(e.status, e.class, e.body)
 	f.mu.Lock()
 	f.entry, f.final, f.done = e, e.class, true
 	f.notifyLocked()
@@ -258,10 +260,27 @@ func (f *flight) stream(resp *http.Response) {
 	} else {
 		f.s.stats.NotStored.Add(1)
 	}
+	final := refineClass(f.class, body)
+	f.teach(resp.StatusCode, final, body)
 	f.mu.Lock()
-	f.entry, f.final, f.done = e, refineClass(f.class, body), true
+	f.entry, f.final, f.done, f.body = e, final, true, body
 	f.notifyLocked()
 	f.mu.Unlock()
+}
+
+// holdBody reports whether the body is handed to waiters only once whole:
+// a playlist the learner must read before any player acts on it.
+func (f *flight) holdBody() bool {
+	return f.learn != nil && (f.class == telemetry.ClassMaster || f.class == telemetry.ClassMedia)
+}
+
+// teach hands a playlist's body to the learner, before waiters are told
+// the flight is done: a player that got the playlist finds its segments
+// already listed.
+func (f *flight) teach(status int, class telemetry.Class, body []byte) {
+	if f.learn != nil && status == http.StatusOK && (class == telemetry.ClassMaster || class == telemetry.ClassMedia) {
+		f.learn(f.req.URL.Path, body)
+	}
 }
 
 // readBody reads r into a buffer bounded by MaxObjectBytes, publishing each
@@ -288,10 +307,12 @@ func (f *flight) readBody(r io.Reader, length int64) ([]byte, error) {
 			if int64(len(buf)) > limit {
 				return nil, errTooBig
 			}
-			f.mu.Lock()
-			f.body = buf
-			f.notifyLocked()
-			f.mu.Unlock()
+			if !f.holdBody() {
+				f.mu.Lock()
+				f.body = buf
+				f.notifyLocked()
+				f.mu.Unlock()
+			}
 		}
 		if err == io.EOF {
 			return buf, nil

@@ -28,6 +28,10 @@ type Handler struct {
 	fetcher      Fetcher
 	fetchTimeout time.Duration
 	log          *slog.Logger
+	// Learner, when set, is given every playlist the cache stores or
+	// revalidates (its path and body), before any waiter is served: the
+	// stream catalog learns what the site's playlists list.
+	Learner func(path string, body []byte)
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -127,7 +131,7 @@ func (h *Handler) newFlight(r *http.Request, key, target string, cls telemetry.C
 	}
 	return &flight{
 		s: h.store, key: key, class: cls, fixed: fixed, policies: &h.policies, fetcher: h.fetcher,
-		timeout: h.fetchTimeout, req: req, stale: stale,
+		timeout: h.fetchTimeout, req: req, stale: stale, learn: h.Learner,
 		changed: make(chan struct{}), length: -1, final: cls,
 	}
 }

@@ -125,6 +125,9 @@ type Site struct {
 	// Admission caps the site's viewers and queues the rest
 	// (docs/admission.md). Default: off.
 	Admission Admission `yaml:"admission"`
+	// Streams judges media requests by the site's live playlists: unlisted
+	// segments are refused by the edge. Default: on (unlisted: refuse).
+	Streams Streams `yaml:"streams"`
 }
 
 // Origin is one origin server.

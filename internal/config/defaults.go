@@ -51,6 +51,7 @@ func (s *Site) defaults() {
 	u.Adaptive.defaults()
 	setDefault(&u.UnknownShare, 0.25)
 	s.Admission.defaults()
+	s.Streams.defaults()
 	// Classes need no defaults here: Site.Policy resolves unset fields
 	// against ClassDefaults.
 }

@@ -201,6 +201,7 @@ func (c *Config) validateSites(v *validator) {
 		s.validateRoutes(v, key)
 		s.validateClasses(v, key)
 		s.Admission.validate(v, key+".admission")
+		s.Streams.validate(v, key+".streams")
 	}
 }
 

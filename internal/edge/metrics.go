@@ -54,6 +54,7 @@ func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	describeCache(ch)
 	describeShield(ch)
 	describeAdmission(ch)
+	describeStream(ch)
 }
 
 // Collect reads the statistics at scrape time.
@@ -67,6 +68,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- counter(descReloads, float64(e.reloads[0].Load()), "ok")
 	ch <- counter(descReloads, float64(e.reloads[1].Load()), "error")
 	collectOrigin(ch, e.pipe.Load())
+	collectStream(ch, e)
 	collectCache(ch, e.store.Stats())
 	collectAdmission(ch, e)
 	collectShield(ch, e)

@@ -41,13 +41,16 @@ type roomConfig struct {
 // buildPipeline assembles the request's way, in order:
 //
 //	client ─▶ guard.Hygiene ─▶ identity.Stage ─▶ route.Router ─▶ per site:
-//	          filter.Stage ─▶ challenge.Stage ─▶ admission.Stage ─▶
-//	          cache.Handler ─▶ origin.Pool
+//	          stream.Stage ─▶ filter.Stage ─▶ challenge.Stage ─▶
+//	          admission.Stage ─▶ cache.Handler ─▶ origin.Pool
 //
 // Connection caps, PROXY protocol and the minimum read rate act below HTTP,
 // on the listener and the writer (see Edge.listen). The filter runs after
 // routing because its limits are per route class; routing costs tens of
-// nanoseconds, so refusals stay cheap. The edge's own pages (/_rempart/)
+// nanoseconds, so refusals stay cheap. The stream stage comes first: it
+// judges media requests by the playlists the cache has learned (cheap, no
+// origin), and what it stamps on the record lets the shield spare what
+// costs nothing. The edge's own pages (/_rempart/)
 // are answered before routing.
 func buildPipeline(cfg *config.Config, store *cache.Store, def *defences, own http.Handler, logger *slog.Logger) (*pipeline, error) {
 	p := &pipeline{}
@@ -97,12 +100,13 @@ func (p *pipeline) buildSite(s *config.Site, mode string, store *cache.Store, de
 		pool.Close()
 		return route.Site{}, nil, fmt.Errorf("site %s: %w", s.Name, err)
 	}
-	var h http.Handler = cache.NewHandler(store, s.Name, s.Policies(), pool, s.Upstream.FetchTimeout, log)
+	ch := cache.NewHandler(store, s.Name, s.Policies(), pool, s.Upstream.FetchTimeout, log)
+	var h http.Handler = ch
 	if h, err = p.admit(s, def.rooms, h); err != nil {
 		pool.Close()
 		return route.Site{}, nil, fmt.Errorf("site %s: %w", s.Name, err)
 	}
-	next := def.siteStages(mode, h)
+	next := def.streams.stage(s, mode, ch, def.siteStages(mode, h))
 	return route.Site{Name: s.Name, Hosts: s.Hosts, Rules: rules, Next: next}, pool, nil
 }
 

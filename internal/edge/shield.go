@@ -30,6 +30,7 @@ type defences struct {
 	evidence   *evidence.Log    // nil without shield.evidence.dir
 	conns      guard.ConnStats
 	rooms      *admission.Rooms // the sites' admission rooms
+	streams    *streams         // the sites' live streams, and their viewers
 	consumers  []telemetry.Consumer
 	// watching reports whether a client was already watching: attack mode
 	// does not challenge it (until admission gives viewers real sessions,
@@ -42,6 +43,8 @@ func newDefences(cfg *config.Config, logger *slog.Logger, now func() time.Time) 
 	s := &cfg.Shield
 	d := &defences{logger: logger, now: now}
 	d.rooms = admission.NewRooms(logger, now)
+	d.streams = newStreams(now)
+	d.consumers = append(d.consumers, d.streams.viewers)
 	var err error
 	if d.shield, err = filter.New(*s, logger.With("stage", "filter"), now); err != nil {
 		return nil, fmt.Errorf("build shield: %w", err)

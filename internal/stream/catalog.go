@@ -3,6 +3,7 @@ package stream
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rempart/rempart/internal/hls"
@@ -43,6 +44,10 @@ type Options struct {
 type Catalog struct {
 	opt Options
 	now func() time.Time
+	// Judged counts the media requests judged, by judgement; Refused the
+	// unlisted segments the stage answered itself.
+	Judged  [3]atomic.Int64
+	Refused atomic.Int64
 
 	mu sync.RWMutex
 	// names: path → unix nanoseconds until which it counts as listed.
@@ -263,6 +268,9 @@ func (c *Catalog) Lookup(path string) (telemetry.Known, time.Duration) {
 	}
 	return telemetry.KnownUnlisted, 0
 }
+
+// KeepRemoved returns how long removed names stay listed.
+func (c *Catalog) KeepRemoved() time.Duration { return c.opt.KeepRemoved }
 
 // Empty reports whether the catalog has learned no media playlist that is
 // still current: the edge does not know its streams yet.

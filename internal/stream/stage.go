@@ -53,6 +53,7 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	known, target := s.Catalog.Lookup(path)
 	rec.Known = known
+	s.Catalog.Judged[known].Add(1)
 	if s.Viewers != nil {
 		rec.Viewer, rec.Offbeat = s.Viewers.Look(rec.Client, rec.Class, rec.Repeats, target, s.Now())
 	}
@@ -66,6 +67,7 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Action = "shadow:" + ReasonUnlisted
 	default:
 		rec.Action = ReasonUnlisted
+		s.Catalog.Refused.Add(1)
 		rec.Decide(stageName, telemetry.OutcomeRefused, ReasonUnlisted)
 		h := w.Header()
 		h.Set("Content-Type", "text/plain; charset=utf-8")
