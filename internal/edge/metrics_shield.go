@@ -29,7 +29,7 @@ var (
 		"Mitigations in force, by kind (block_prefix, throttle_fingerprint, strip_params, shed_route, attack_mode, challenge_prefix).", []string{"kind"}, nil)
 	descChallenge = prometheus.NewDesc("rempart_challenge_total",
 		"Proof-of-work challenge events: issued, solved, failed, replayed, refused (403 to non-documents), "+
-			"passed_clearance, passed_token.", []string{"event"}, nil)
+			"passed_clearance, passed_token, passed_listed (a listed object at a player's pace, or a viewer).", []string{"event"}, nil)
 	descChallengeDifficulty = prometheus.NewDesc("rempart_challenge_difficulty_bits", "Difficulty asked of new challenges now.", nil, nil)
 	descVerdict             = prometheus.NewDesc("rempart_detect_verdict",
 		"1 for the detector's current verdict (normal, flash_crowd, attack, origin_failure, saturation).", []string{"verdict"}, nil)
@@ -81,7 +81,7 @@ func collectShield(ch chan<- prometheus.Metric, e *Edge) {
 func collectChallenge(ch chan<- prometheus.Metric, d *defences) {
 	s := d.challenger.Stats()
 	for ev, v := range map[string]uint64{"issued": s.Issued.Load(), "solved": s.Solved.Load(), "failed": s.Failed.Load(),
-		"replayed": s.Replayed.Load(), "refused": s.Refused.Load(), "passed_clearance": s.PassedClearance.Load(),
+		"replayed": s.Replayed.Load(), "refused": s.Refused.Load(), "passed_clearance": s.PassedClearance.Load(), "passed_listed": s.PassedListed.Load(),
 		"passed_token": s.PassedToken.Load()} {
 		ch <- counter(descChallenge, float64(v), ev)
 	}

@@ -113,8 +113,8 @@ func (s *Shield) decide(rec *telemetry.Record, path string, now int64) Verdict {
 		return refusal(ReasonBlocked, 0)
 	}
 	ms := s.mits.Load()
-	if len(ms.throttle) > 0 || len(ms.shed) > 0 {
-		if v := ms.check(addr, rec.Fingerprint, rec.TLSFingerprint, path, now); v.Reason != ReasonNone {
+	if (len(ms.throttle) > 0 && !costless(rec)) || (len(ms.shed) > 0 && !rec.Viewer) {
+		if v := ms.check(rec, addr, path, now); v.Reason != ReasonNone {
 			return v
 		}
 	}
@@ -125,6 +125,16 @@ func (s *Shield) decide(rec *telemetry.Record, path string, now int64) Verdict {
 		}
 	}
 	return Verdict{}
+}
+
+// costless reports whether rec asks for what costs the edge a cache
+// lookup and the origin nothing: an object a playlist lists, asked at a
+// player's pace, or any media request of a client that behaves as a
+// viewer. A fingerprint-wide throttle never refuses it: an attacker who
+// looks like the viewers must not make the edge strike them for what is
+// cheapest to say yes to.
+func costless(rec *telemetry.Record) bool {
+	return rec.Viewer || (rec.Known == telemetry.KnownListed && !rec.Offbeat)
 }
 
 // prefixOf returns the network of addr as the identity stage recorded it

@@ -66,13 +66,19 @@ type mitSet struct {
 }
 
 // check applies throttles and sheds to a request. A throttle matches the
-// request's fingerprint or its TLS one.
-func (ms *mitSet) check(addr netip.Addr, fp, tlsFP uint64, path string, now int64) Verdict {
-	if v := ms.throttled(addr, fp, now); v.Reason != ReasonNone {
-		return v
+// request's fingerprint or its TLS one, never a costless request; a shed
+// never refuses a viewer.
+func (ms *mitSet) check(rec *telemetry.Record, addr netip.Addr, path string, now int64) Verdict {
+	if !costless(rec) {
+		if v := ms.throttled(addr, rec.Fingerprint, now); v.Reason != ReasonNone {
+			return v
+		}
+		if v := ms.throttled(addr, rec.TLSFingerprint, now); v.Reason != ReasonNone {
+			return v
+		}
 	}
-	if v := ms.throttled(addr, tlsFP, now); v.Reason != ReasonNone {
-		return v
+	if rec.Viewer {
+		return Verdict{}
 	}
 	for _, a := range ms.shed {
 		if !a.live(now) || !strings.HasPrefix(path, a.m.Path) {

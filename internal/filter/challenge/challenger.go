@@ -43,8 +43,11 @@ type Stats struct {
 	Replayed        atomic.Uint64 // solutions refused as already redeemed
 	Refused         atomic.Uint64 // non-document requests answered 403 (no clearance, bad token)
 	PassedClearance atomic.Uint64 // requests let through by a clearance
-	PassedToken     atomic.Uint64 // requests let through by an app token
-	Difficulty      atomic.Int64  // the difficulty asked now, bits
+	// PassedListed counts requests let through because they ask a listed
+	// object at a player's pace, or come from a viewer.
+	PassedListed atomic.Uint64
+	PassedToken  atomic.Uint64 // requests let through by an app token
+	Difficulty   atomic.Int64  // the difficulty asked now, bits
 }
 
 // New returns a Challenger for cfg. Keys come from cfg.KeyFile, or are

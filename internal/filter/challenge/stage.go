@@ -24,7 +24,9 @@ const StageName = "challenge"
 // for the request's client) reports true, a request passes only with a
 // valid clearance cookie or app token; a browser navigating to a page gets
 // the challenge page instead, anything else a 403 with a JSON pointer to
-// that page. Otherwise it passes every request on untouched, except those
+// that page. An object a playlist lists, asked at a player's pace, and
+// any request of a client that behaves as a viewer pass without one: they
+// cost a cache lookup, and players cannot solve puzzles. Otherwise it passes every request on untouched, except those
 // under Prefix (so a page solved as the attack ends still redeems its
 // solution).
 type Stage struct {
@@ -54,6 +56,11 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	client := clientFromRecord(w)
 	if (s.Active == nil || !s.Active()) && (s.Scoped == nil || !s.Scoped(client)) {
 		s.Next.ServeHTTP(w, r)
+		return
+	}
+	if rec := telemetry.RecordOf(w); rec.Viewer || (rec.Known == telemetry.KnownListed && !rec.Offbeat) {
+		s.C.stats.PassedListed.Add(1)
+		s.Next.ServeHTTP(w, r) // what costs nothing is never challenged
 		return
 	}
 	if s.C.Cleared(r, client) {
