@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/rempart/rempart/internal/siege/report"
+	"github.com/rempart/rempart/internal/siege/scenario"
 )
 
 const siegeScenario = `
@@ -103,6 +104,17 @@ func TestSiegeList(t *testing.T) {
 	for _, name := range []string{"kickoff", "get-flood", "mixed", "botnet-low-and-slow"} {
 		if !strings.Contains(out.String(), name+" ") {
 			t.Errorf("--list lacks %s:\n%s", name, out.String())
+		}
+	}
+}
+
+// TestBuiltinsLoadWithTheModels: every built-in scenario's parameters are
+// ones its models accept (sim.ParamChecker), not only its keys.
+func TestBuiltinsLoadWithTheModels(t *testing.T) {
+	models := siegeModels()
+	for _, info := range scenario.Builtins() {
+		if _, err := scenario.Load(info.Name, models); err != nil {
+			t.Errorf("%s: %v", info.Name, err)
 		}
 	}
 }

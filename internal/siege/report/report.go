@@ -84,17 +84,20 @@ type Percentiles struct {
 
 // Viewers is what a viewer population lived through.
 type Viewers struct {
-	Viewers        int64       `json:"viewers"`          // viewers whose life ended (all, at the end of a run)
-	Started        int64       `json:"started"`          // saw a picture
-	StallFree      int64       `json:"stall_free"`       // started and never stalled
-	StallFreeRatio float64     `json:"stall_free_ratio"` // StallFree / Viewers
-	Stalls         int64       `json:"stalls"`
-	StallSeconds   float64     `json:"stall_seconds"`
-	Switches       int64       `json:"switches"`
-	Errors         int64       `json:"errors"`
-	StartupMs      Percentiles `json:"startup_ms"`
-	QueuedMs       Percentiles `json:"queued_ms"`
-	MeanBitrate    float64     `json:"mean_bitrate"` // bits/s
+	Viewers        int64   `json:"viewers"`          // viewers whose life ended (all, at the end of a run)
+	Started        int64   `json:"started"`          // saw a picture
+	StallFree      int64   `json:"stall_free"`       // started and never stalled
+	StallFreeRatio float64 `json:"stall_free_ratio"` // StallFree / Viewers
+	Stalls         int64   `json:"stalls"`
+	StallSeconds   float64 `json:"stall_seconds"`
+	Switches       int64   `json:"switches"`
+	Errors         int64   `json:"errors"`
+	// Refused counts the viewers refused at least once: a 403 or 429 they
+	// neither solved nor waited on, or a web page in place of media.
+	Refused     int64       `json:"refused"`
+	StartupMs   Percentiles `json:"startup_ms"`
+	QueuedMs    Percentiles `json:"queued_ms"`
+	MeanBitrate float64     `json:"mean_bitrate"` // bits/s
 }
 
 // Second is one second of the run.

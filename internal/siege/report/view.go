@@ -61,6 +61,7 @@ type viewerRow struct {
 	Stalls, StallTime            string
 	Queued, QueuedP50, QueuedP95 string
 	Bitrate, Switches, Errors    string
+	Refused                      string
 }
 
 type originRow struct {
@@ -196,6 +197,7 @@ func newViewerRow(i int, p Pop) viewerRow {
 		Bitrate:    formatSI(v.MeanBitrate, "b/s"),
 		Switches:   formatInt(v.Switches),
 		Errors:     formatInt(v.Errors),
+		Refused:    formatInt(v.Refused),
 	}
 }
 

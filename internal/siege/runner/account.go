@@ -90,7 +90,7 @@ func (p *popRec) viewerAccount() *report.Viewers {
 	v := &report.Viewers{
 		Viewers: a.n, Started: a.started, StallFree: a.stallFree,
 		Stalls: a.stalls, StallSeconds: a.stallTime.Seconds(),
-		Switches: a.switches, Errors: a.errors,
+		Switches: a.switches, Errors: a.errors, Refused: a.refused,
 		StartupMs: percentiles(a.startup), QueuedMs: percentiles(a.queued),
 	}
 	if a.n > 0 {

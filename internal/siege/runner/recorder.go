@@ -82,11 +82,11 @@ type shard struct {
 }
 
 type viewerAgg struct {
-	n, started, stallFree, stalls, switches, errors int64
-	stallTime                                       time.Duration
-	bitrateSum                                      float64
-	bitrateN                                        int64
-	startup, queued                                 *hdr.Histogram
+	n, started, stallFree, stalls, switches, errors, refused int64
+	stallTime                                                time.Duration
+	bitrateSum                                               float64
+	bitrateN                                                 int64
+	startup, queued                                          *hdr.Histogram
 }
 
 // NewRecorder returns a recorder for npops populations.
@@ -188,6 +188,9 @@ func (r *Recorder) Viewer(pop int, v sim.ViewerSummary) {
 	a.stallTime += v.StallTime
 	a.switches += int64(v.Switches)
 	a.errors += int64(v.Errors)
+	if v.Refused {
+		a.refused++
+	}
 	if v.Bitrate > 0 {
 		a.bitrateSum += float64(v.Bitrate)
 		a.bitrateN++

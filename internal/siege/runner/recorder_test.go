@@ -35,7 +35,7 @@ func TestRecorderConcurrent(t *testing.T) {
 				rec.Conn(w%2, 1)
 				rec.Segment(w%2, fmt.Sprintf("/live/low/%d.ts", i%50))
 			}
-			rec.Viewer(w%2, sim.ViewerSummary{Started: true, Startup: time.Second, Stalls: w % 2})
+			rec.Viewer(w%2, sim.ViewerSummary{Started: true, Startup: time.Second, Stalls: w % 2, Refused: w%2 == 1})
 		})
 	}
 	var snaps []report.PopSecond
@@ -69,7 +69,8 @@ func TestRecorderConcurrent(t *testing.T) {
 	if p.ByKind["segment"].Count != workers/2*each || p.Latency.Max < 1.9 {
 		t.Errorf("latency %+v by kind %+v", p.Latency, p.ByKind)
 	}
-	if v := p.Viewers; v.Viewers != 4 || v.StallFree != 4 || pops[1].Viewers.StallFree != 0 || v.StartupMs.P50 < 990 {
+	if v := p.Viewers; v.Viewers != 4 || v.StallFree != 4 || pops[1].Viewers.StallFree != 0 || v.StartupMs.P50 < 990 ||
+		v.Refused != 0 || pops[1].Viewers.Refused != 4 {
 		t.Errorf("viewers %+v / %+v", v, pops[1].Viewers)
 	}
 	if rec.DistinctSegments() != 50 || rec.SegmentsServed() != workers*each*9/10 {

@@ -28,8 +28,8 @@ func WriteSummary(w io.Writer, rep *report.Report) error {
 	fmt.Fprintln(w)
 	for _, p := range rep.Pops {
 		if v := p.Viewers; v != nil {
-			fmt.Fprintf(w, "%s: %d viewers, %d started, %d stall-free (%.1f%%); startup p50/p95/p99 %.0f/%.0f/%.0f ms; "+
-				"queued p95 %.0f ms; %d stalls (%.1f s)\n", p.Name, v.Viewers, v.Started, v.StallFree, 100*v.StallFreeRatio,
+			fmt.Fprintf(w, "%s: %d viewers, %d started, %d stall-free (%.1f%%), %d refused; startup p50/p95/p99 %.0f/%.0f/%.0f ms; "+
+				"queued p95 %.0f ms; %d stalls (%.1f s)\n", p.Name, v.Viewers, v.Started, v.StallFree, 100*v.StallFreeRatio, v.Refused,
 				v.StartupMs.P50, v.StartupMs.P95, v.StartupMs.P99, v.QueuedMs.P95, v.Stalls, v.StallSeconds)
 		}
 	}

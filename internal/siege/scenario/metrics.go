@@ -52,6 +52,8 @@ func runMetric(r *report.Report, m string) (float64, bool) {
 		return float64(a.errors), true
 	case "viewer_held":
 		return float64(a.held), true
+	case "refused_viewers":
+		return float64(a.refused), true
 	case "error_ratio":
 		return report.ErrorRatio(a.errors, a.requests, a.held), true
 	case "attack_requests":
@@ -78,9 +80,9 @@ func runMetric(r *report.Report, m string) (float64, bool) {
 
 // viewerTotals adds up the populations of a report.
 type viewerTotals struct {
-	viewers, stallFree, stalls, errors, held, requests, attackRequests int64
-	stallSeconds                                                       float64
-	startupP50, startupP95, startupP99, segmentP99                     float64
+	viewers, stallFree, stalls, errors, held, requests, attackRequests, refused int64
+	stallSeconds                                                                float64
+	startupP50, startupP95, startupP99, segmentP99                              float64
 }
 
 func (a *viewerTotals) add(p *report.Pop) {
@@ -98,6 +100,7 @@ func (a *viewerTotals) add(p *report.Pop) {
 	}
 	a.viewers += v.Viewers
 	a.stallFree += v.StallFree
+	a.refused += v.Refused
 	a.stalls += v.Stalls
 	a.stallSeconds += v.StallSeconds
 	a.startupP50 = math.Max(a.startupP50, v.StartupMs.P50)
@@ -126,6 +129,11 @@ func popMetric(p *report.Pop, field string) (float64, bool) {
 			return 0, false
 		}
 		return p.Viewers.StallFreeRatio, true
+	case "refused_viewers":
+		if p.Viewers == nil {
+			return 0, false
+		}
+		return float64(p.Viewers.Refused), true
 	case "refused_after_s":
 		// Never refused: not measured, so "<= 5" fails as it should.
 		if p.RefusedAfterS == nil {

@@ -346,6 +346,7 @@ func (d *decoder) populations(s *Scenario, n *yaml.Node) {
 
 func (d *decoder) population(n *yaml.Node, path string) Population {
 	var p Population
+	paramsNode := n
 	hasModel, hasRole := false, false
 	keys := []string{"model", "role", "lifetime", "params"}
 	if !d.mapping(n, path, keys, func(key, kpath string, v *yaml.Node) {
@@ -364,10 +365,12 @@ func (d *decoder) population(n *yaml.Node, path string) Population {
 			}
 		case "params":
 			p.Params = d.params(v, kpath)
+			paramsNode = v
 		}
 	}) {
 		return p
 	}
+	d.checkParams(p, paramsNode, join(path, "params"))
 	if !hasModel {
 		d.fail(n, join(path, "model"), "missing: want a client model (%s)", d.modelNames())
 	}
@@ -383,6 +386,18 @@ func (d *decoder) checkModel(v *yaml.Node, path, model string) {
 	}
 	if _, ok := d.models[model]; !ok {
 		d.fail(v, path, "unknown model %q (known: %s)", model, d.modelNames())
+	}
+}
+
+// checkParams asks the population's model, when it checks its parameters
+// (sim.ParamChecker), whether they are valid; n is where they are written.
+func (d *decoder) checkParams(p Population, n *yaml.Node, path string) {
+	pc, ok := d.models[p.Model].(sim.ParamChecker)
+	if !ok {
+		return
+	}
+	if err := pc.CheckParams(p.Params); err != nil {
+		d.fail(n, path, "%v", err)
 	}
 }
 

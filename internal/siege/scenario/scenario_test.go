@@ -17,6 +17,16 @@ type nop struct{}
 
 func (nop) Run(context.Context, *sim.Env, sim.Client) {}
 
+// checked is a model that checks its parameters: "speed" must be "slow".
+type checked struct{ nop }
+
+func (checked) CheckParams(p sim.Params) error {
+	if v, ok := p["speed"]; ok && v != "slow" {
+		return fmt.Errorf("speed %v: want slow", v)
+	}
+	return nil
+}
+
 // registry holds every model name the built-in scenarios use.
 var registry = func() map[string]sim.Model {
 	m := map[string]sim.Model{}
@@ -24,6 +34,7 @@ var registry = func() map[string]sim.Model {
 		"login-flood", "slowloris", "slow-read", "conn-flood", "h2-flood", "botnet"} {
 		m[n] = nop{}
 	}
+	m["checked"] = checked{}
 	return m
 }()
 
@@ -96,6 +107,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad population name", "flood:   {model", "Flood.x:   {model", []string{"populations.Flood.x", "population name"}},
 		{"reserved population name", "flood:   {model", "admission:   {model", []string{"populations.admission", "reserved"}},
 		{"params not mapping", "params: {path: /live/master.m3u8}", "params: [1]", []string{"populations.flood.params", "want a mapping"}},
+		{"params the model refuses", "model: get-flood, role: attacker, params: {path: /live/master.m3u8}",
+			"model: checked, role: attacker, params: {speed: fast}", []string{"line 8", "populations.flood.params", "speed fast: want slow"}},
 		{"zero link", "max_requests: 5000000", "max_requests: 5000000\nlink: {mbps: 0}", []string{"line 6", "link.mbps", `0: want a capacity above 0 and at most 1e+06 Mbit/s`}},
 		{"link mbps not number", "max_requests: 5000000", "max_requests: 5000000\nlink: {mbps: fast}", []string{"link.mbps", `"fast": want a number`}},
 		{"link unknown key", "max_requests: 5000000", "max_requests: 5000000\nlink: {mbit: 380}", []string{"link", `unknown key "mbit" (valid keys: mbps)`}},
@@ -236,7 +249,7 @@ func TestThresholdEval(t *testing.T) {
 				Status:  map[string]int64{"200": 990, "503": 5},
 				Latency: report.Percentiles{P99: 250},
 				ByKind:  map[string]report.Percentiles{"segment": {P99: 300}},
-				Viewers: &report.Viewers{Viewers: 100, StallFree: 98, StallFreeRatio: 0.98, Stalls: 3, StallSeconds: 4.5,
+				Viewers: &report.Viewers{Viewers: 100, StallFree: 98, StallFreeRatio: 0.98, Stalls: 3, StallSeconds: 4.5, Refused: 3,
 					StartupMs: report.Percentiles{P50: 800, P95: 2000, P99: 4000}}},
 			{Name: "radio", Role: "viewer", Requests: 1000, Viewers: &report.Viewers{Viewers: 100, StallFree: 100, StallFreeRatio: 1,
 				StartupMs: report.Percentiles{P95: 3000}}},
@@ -261,6 +274,9 @@ func TestThresholdEval(t *testing.T) {
 		{"attack_requests >= 50000", 50000, true},
 		{"origin_requests_per_segment <= 2", 0, false}, // not measured
 		{"origin_requests <= 200", 0, false},           // not measured: no origin metrics
+		{"refused_viewers <= 0", 3, false},
+		{"viewers.refused_viewers == 3", 3, true},
+		{"flood.refused_viewers <= 0", 0, false}, // attackers have no viewers
 		{"viewers.requests == 1000", 1000, true},
 		{"viewers.error_ratio < 0.01", 0.005, true},
 		{"viewers.p99_ms <= 200", 250, false},

@@ -24,7 +24,7 @@ type Threshold struct {
 // runMetrics are the metrics about the whole run.
 var runMetrics = []string{
 	"stall_free_viewers", "startup_p50_ms", "startup_p95_ms", "startup_p99_ms",
-	"stall_count", "stall_seconds", "segment_p99_ms", "viewer_errors", "error_ratio", "viewer_held",
+	"stall_count", "stall_seconds", "segment_p99_ms", "viewer_errors", "error_ratio", "viewer_held", "refused_viewers",
 	"attack_requests", "origin_requests", "origin_requests_per_segment",
 }
 
@@ -44,7 +44,7 @@ var admissionMetrics = []string{
 
 // popFields are the fields of "<population>.<field>" metrics, besides
 // status_<code>.
-var popFields = []string{"requests", "errors", "error_ratio", "held", "challenged", "p99_ms", "stall_free_ratio", "clients", "refused_after_s"}
+var popFields = []string{"requests", "errors", "error_ratio", "held", "challenged", "p99_ms", "stall_free_ratio", "refused_viewers", "clients", "refused_after_s"}
 
 var ops = []string{">=", "<=", "==", ">", "<"} // two-character operators first
 

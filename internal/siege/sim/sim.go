@@ -90,6 +90,15 @@ type Recorder interface {
 	Conn(pop int, delta int)
 }
 
+// ParamChecker is implemented by models that check their parameters when
+// the scenario is loaded, so that a bad value is a scenario error naming
+// its line rather than a run that fails at its first client.
+type ParamChecker interface {
+	// CheckParams returns an error naming the bad key, its value and what
+	// would be valid; nil when p is fine for the model.
+	CheckParams(p Params) error
+}
+
 // Kind tells what a request was for, to split latency by object.
 type Kind uint8
 
@@ -128,8 +137,12 @@ type ViewerSummary struct {
 	StallTime time.Duration // total time stalled
 	Switches  int           // rendition changes
 	Errors    int           // failed requests (after retries)
-	Watched   time.Duration // media time played
-	Bitrate   int           // average bitrate played, bits/s (0: unknown)
+	// Refused says the viewer was refused at least once: a 403 or 429 it
+	// neither solved (a challenge) nor waited on (a waiting-room hold), or
+	// a web page where it asked for a playlist or a segment.
+	Refused bool
+	Watched time.Duration // media time played
+	Bitrate int           // average bitrate played, bits/s (0: unknown)
 	// Admission is what the viewer lived through at the target's admission
 	// control (waiting room, sessions); nil for models that do not report
 	// it. The runner builds the report's admission section from these.

@@ -1,8 +1,10 @@
 package viewer
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strings"
@@ -84,6 +86,10 @@ func (v *viewer) end(s sim.ViewerSummary) {
 	v.inQueue = false
 	v.setBase(sim.StateDone)
 	s.Queued, s.Errors = v.queued, v.errors
+	s.Refused = v.cl.refusals > 0
+	if v.cl.player && s.Refused && s.Started {
+		s.Stalls++ // the refusal stopped its picture (see ErrRefused)
+	}
 	v.env.Rec.Viewer(v.c.Pop, s)
 }
 
@@ -115,9 +121,16 @@ func (v *viewer) sleepUntil(ctx context.Context, t time.Time) bool {
 // so, and counts the outcome: a transport error or a status other than
 // 2xx is a failure (callers that retry call fetch again).
 func (v *viewer) fetch(ctx context.Context, r *request) (response, error) {
+	refusals := v.cl.refusals
 	res, err := v.fetchQueued(ctx, r)
-	if err == nil && (res.status < 200 || res.status > 299) {
+	switch {
+	case err == nil && (res.status < 200 || res.status > 299):
 		err = &statusError{status: res.status}
+	case err == nil && mediaPage(r.kind, res):
+		err = &statusError{status: res.status, reason: "a web page in place of media"}
+	}
+	if v.cl.player && v.cl.refusals > refusals {
+		err = fmt.Errorf("%w: %w", ErrRefused, cmp.Or(err, error(&statusError{status: res.status})))
 	}
 	if err != nil {
 		v.failures++
@@ -195,6 +208,9 @@ func (v *viewer) fetchQueued(ctx context.Context, r *request) (response, error) 
 // the answer hands out and notes a success or a refusal (an error).
 func (v *viewer) read(res response, at time.Time) (verdict, error) {
 	vd := judge(res, at)
+	if v.cl.player {
+		vd.kind, vd.qa = answerOther, queueAnswer{} // a plain player knows no waiting room
+	}
 	v.cl.keepAnswer(&vd.qa)
 	switch {
 	case vd.kind == answerRefused:
@@ -227,8 +243,9 @@ func failed(ctx context.Context, err error) bool {
 }
 
 // stopped reports whether err ends the viewer's life: the run is over,
-// the budget is spent, the viewer gave up waiting, or too many requests
-// failed in a row.
+// the budget is spent, the viewer gave up waiting, a plain player was
+// refused, or too many requests failed in a row.
 func (v *viewer) stopped(ctx context.Context, err error) bool {
-	return ctx.Err() != nil || errors.Is(err, ErrBudget) || errors.Is(err, ErrGaveUp) || v.failures >= maxFailures
+	return ctx.Err() != nil || errors.Is(err, ErrBudget) || errors.Is(err, ErrGaveUp) || errors.Is(err, ErrRefused) ||
+		v.failures >= maxFailures
 }

@@ -96,6 +96,12 @@ type client struct {
 	// solveBits is the hardest proof-of-work challenge the viewer solves
 	// (challenge_max_bits); 0: none.
 	solveBits int
+	// player is a plain HTTP player (client: player): no page to solve a
+	// challenge, no waiting-room protocol, no credentials but the cookies
+	// the target sets.
+	player bool
+	// refusals counts the answers that refused the viewer (see refusal).
+	refusals int
 }
 
 func newClient(env *sim.Env, c sim.Client, p sim.Params, now func() time.Time) *client {
@@ -106,6 +112,10 @@ func newClient(env *sim.Env, c sim.Client, p sim.Params, now func() time.Time) *
 		ua:        p.String("user_agent", "rempart-siege/1"),
 		paced:     env.Link.NewReader(now),
 		solveBits: min(max(p.Int("challenge_max_bits", defaultChallengeBits), 0), maxChallengeBits),
+		player:    p.String("client", clientBrowser) == clientPlayer,
+	}
+	if cl.player {
+		cl.solveBits = 0
 	}
 	if cl.host == "" {
 		cl.host = env.Target.Host
@@ -144,10 +154,12 @@ func (cl *client) do(ctx context.Context, r *request) (response, error) {
 	end := cl.now()
 	recErr := err
 	switch {
-	case err == nil && holds(res, end):
+	case err == nil && !cl.player && holds(res, end):
 		recErr = sim.ErrHeld // the viewer waits and asks again: not a failure
 	case err == nil && cl.challenged(res):
 		recErr = sim.ErrChallenged // the viewer solves it and asks again
+	case err == nil && refusal(r.kind, res):
+		cl.refusals++
 	}
 	cl.env.Rec.Request(cl.pop, r.kind, r.intended, end.Sub(r.intended), res.status, res.n, recErr)
 	return res, err
@@ -247,7 +259,9 @@ func (cl *client) roundTrip(ctx context.Context, r *request) (res response, err 
 	res.body, res.n, err = readBody(body, keep)
 	resp.Body.Close()
 	cl.jar.set(resp, cl.now())
-	cl.keepCredentials(resp.Header)
+	if !cl.player {
+		cl.keepCredentials(resp.Header)
+	}
 	if err == nil && resp.Close {
 		cl.close()
 	}
