@@ -84,6 +84,8 @@ func (s *Shield) defaults() {
 	setDefault(&d.Baseline, 10*time.Minute)
 	setDefault(&d.MitigationTTL, 2*time.Minute)
 	setDefault(&d.FalsePositiveBudget, 0.01)
+	setDefault(&d.BaselineEvery, time.Minute)
+	setDefault(&d.BaselineMaxAge, 24*time.Hour)
 
 	setDefault(&s.Challenge.Difficulty, 16)
 	setDefault(&s.Challenge.MaxDifficulty, 22)

@@ -125,6 +125,19 @@ type Detect struct {
 	// legitimate traffic a mitigation may hit; one that would hit more is
 	// not applied. Zero (unset): 0.01; from 0 to 1.
 	FalsePositiveBudget float64 `yaml:"false_positive_budget"`
+	// BaselineFile is where the learned baseline is saved, so that a
+	// restarted edge judges with it from its first second instead of
+	// learning again: written every BaselineEvery and on a clean stop
+	// (a temporary file renamed over it), loaded at start. Its directory
+	// must exist. Empty (unset): not saved; a restart starts cold.
+	BaselineFile string `yaml:"baseline_file"`
+	// BaselineEvery is how often the baseline is saved to BaselineFile.
+	// Zero (unset): 1m; from 1s to 1h.
+	BaselineEvery time.Duration `yaml:"baseline_every"`
+	// BaselineMaxAge is the age past which a saved baseline is not loaded
+	// (the traffic it learned is no longer today's). Zero (unset): 24h;
+	// from 1m to 168h (7 days).
+	BaselineMaxAge time.Duration `yaml:"baseline_max_age"`
 }
 
 // Challenge tunes the proof-of-work challenge shown to new browser

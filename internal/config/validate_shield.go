@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -104,6 +106,24 @@ func (d *Detect) validate(v *validator) {
 	}
 	v.duration("shield.detect.mitigation_ttl", d.MitigationTTL, 24*time.Hour)
 	v.fraction("shield.detect.false_positive_budget", d.FalsePositiveBudget)
+	v.durationIn("shield.detect.baseline_every", d.BaselineEvery, time.Second, time.Hour)
+	v.durationIn("shield.detect.baseline_max_age", d.BaselineMaxAge, time.Minute, 7*24*time.Hour)
+	if d.BaselineFile != "" {
+		v.fileInDir("shield.detect.baseline_file", d.BaselineFile)
+	}
+}
+
+// fileInDir checks that path names a file (not a directory) whose
+// directory exists, for files the edge writes.
+func (v *validator) fileInDir(key, path string) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		v.bad(key, path, "a file path, not a directory")
+		return
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		v.bad(key, path, fmt.Sprintf("a file in an existing directory (%s: create it first)", dir))
+	}
 }
 
 // fraction checks 0 ≤ f ≤ 1, refusing NaN.

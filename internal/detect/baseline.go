@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/rempart/rempart/internal/telemetry"
 )
@@ -33,6 +34,11 @@ type baseline struct {
 	missLat  float64 // mean latency of misses, seconds
 
 	fp, path map[uint64]float64 // requests per second by key
+	// pathName names the keys of path for the snapshot: a path's key is a
+	// hash seeded per process, so another process finds a path's baseline
+	// by its name. Paths longer than maxPathName are neither named nor
+	// saved.
+	pathName map[uint64]string
 
 	legit      cmsF // player-like requests per second by source, prefix, fingerprint
 	legitN     float64
@@ -40,7 +46,8 @@ type baseline struct {
 }
 
 func newBaseline(halfLife float64) *baseline {
-	return &baseline{halfLife: halfLife, fp: map[uint64]float64{}, path: map[uint64]float64{}}
+	return &baseline{halfLife: halfLife, fp: map[uint64]float64{}, path: map[uint64]float64{},
+		pathName: map[uint64]string{}}
 }
 
 // alpha is the weight of a new second after n learned ones.
@@ -72,6 +79,7 @@ func (b *baseline) learn(s *second, f *features, normal bool) {
 	}
 	b.learnKeys(b.fp, a, len(s.fps), func(i int) (uint64, uint32) { return s.fps[i].key, s.fps[i].n }, s.dt)
 	b.learnKeys(b.path, a, len(s.paths), func(i int) (uint64, uint32) { return s.paths[i].key, s.paths[i].n }, s.dt)
+	b.namePaths(s.paths)
 	b.legit.learn(&s.legit, float32(a), float32(1/s.dt))
 	b.legitN += a * (s.rate(s.legitN) - b.legitN)
 	for c := range b.legitQuery {
@@ -106,6 +114,29 @@ func (b *baseline) learnKeys(m map[uint64]float64, a float64, n int, at func(int
 	for k, v := range m {
 		if v < cut {
 			delete(m, k)
+		}
+	}
+}
+
+// maxPathName is the longest path whose baseline is saved in the snapshot
+// (longer ones are rarely an endpoint's); it bounds the snapshot's size.
+const maxPathName = 256
+
+// namePaths remembers the names of the paths the baseline keeps and
+// forgets those it dropped.
+func (b *baseline) namePaths(paths []pathEntry) {
+	for i := range paths {
+		p := &paths[i]
+		if _, kept := b.path[p.key]; !kept || len(p.path) > maxPathName {
+			continue
+		}
+		if _, named := b.pathName[p.key]; !named {
+			b.pathName[p.key] = strings.Clone(p.path) // not the request's memory
+		}
+	}
+	for k := range b.pathName {
+		if _, kept := b.path[k]; !kept {
+			delete(b.pathName, k)
 		}
 	}
 }

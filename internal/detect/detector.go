@@ -48,6 +48,12 @@ type Detector struct {
 	verdict Verdict
 	since   time.Time
 	rotated time.Time
+	// learnedN is base.n when SaveBaseline last looked, learnedAt when
+	// that was (or the snapshot's time): what a save stamps the file with.
+	learnedN  int
+	learnedAt time.Time
+
+	saveMu sync.Mutex // serialises SaveBaseline's writes
 
 	mu     sync.Mutex // protects status
 	status Status
@@ -69,6 +75,9 @@ type active struct {
 
 // New returns a detector acting through act. A zero field of cfg takes its
 // documented default; a nil logger discards, a nil now is time.Now.
+// With cfg.BaselineFile set it starts with the baseline saved there, unless
+// that snapshot is missing, stale, future-dated, damaged or of another
+// version (it logs which and starts cold).
 func New(cfg config.Detect, act mitigation.Actuator, logger *slog.Logger, now func() time.Time) *Detector {
 	cfg = withDefaults(cfg)
 	if logger == nil {
@@ -86,6 +95,9 @@ func New(cfg config.Detect, act mitigation.Actuator, logger *slog.Logger, now fu
 		d.spare[i] = newWindow()
 	}
 	d.status.Verdict = Normal
+	if cfg.BaselineFile != "" {
+		d.restoreBaseline()
+	}
 	return d
 }
 
@@ -101,6 +113,12 @@ func withDefaults(cfg config.Detect) config.Detect {
 	}
 	if cfg.FalsePositiveBudget <= 0 {
 		cfg.FalsePositiveBudget = defaultBudget
+	}
+	if cfg.BaselineEvery <= 0 {
+		cfg.BaselineEvery = defaultBaselineEvery
+	}
+	if cfg.BaselineMaxAge <= 0 {
+		cfg.BaselineMaxAge = defaultBaselineMaxAge
 	}
 	return cfg
 }
@@ -121,8 +139,15 @@ func (d *Detector) Observe(rec *telemetry.Record, r *http.Request, now time.Time
 
 // Run ticks every Interval until ctx is done, then returns nil. The
 // mitigations it applied stay until their TTL: a stopped detector leaves
-// the edge with its last known state.
+// the edge with its last known state. With a baseline file it also saves
+// the baseline every BaselineEvery and once more as it stops, and returns
+// after that last save.
 func (d *Detector) Run(ctx context.Context) error {
+	var saver sync.WaitGroup
+	defer saver.Wait()
+	if d.cfg.BaselineFile != "" {
+		saver.Go(func() { d.keepBaseline(ctx) })
+	}
 	t := time.NewTicker(d.cfg.Interval)
 	defer t.Stop()
 	for {
