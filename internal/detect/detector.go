@@ -143,17 +143,24 @@ func (d *Detector) Observe(rec *telemetry.Record, r *http.Request, now time.Time
 // the baseline every BaselineEvery and once more as it stops, and returns
 // after that last save.
 func (d *Detector) Run(ctx context.Context) error {
+	ticked := make(chan struct{}) // closed after the last tick
 	var saver sync.WaitGroup
-	defer saver.Wait()
 	if d.cfg.BaselineFile != "" {
-		saver.Go(func() { d.keepBaseline(ctx) })
+		saver.Go(func() { d.keepBaseline(ctx, ticked) })
 	}
+	d.tickUntil(ctx)
+	close(ticked)
+	saver.Wait()
+	return nil
+}
+
+func (d *Detector) tickUntil(ctx context.Context) {
 	t := time.NewTicker(d.cfg.Interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-t.C:
 			d.Tick(d.now())
 		}

@@ -114,10 +114,11 @@ func (d *Detector) SaveBaseline() error {
 	return nil
 }
 
-// keepBaseline saves the baseline every BaselineEvery and once more when
-// ctx is done, then returns; Run owns it and waits for it. A failing save
-// is logged when it starts failing and when it recovers, not every time.
-func (d *Detector) keepBaseline(ctx context.Context) {
+// keepBaseline saves the baseline every BaselineEvery and, once ctx is
+// done, a last time after the last tick (ticked closes then), and returns;
+// Run owns it and waits for it. A failing save is logged when it starts
+// failing and when it recovers, not every time.
+func (d *Detector) keepBaseline(ctx context.Context, ticked <-chan struct{}) {
 	t := time.NewTicker(d.cfg.BaselineEvery)
 	defer t.Stop()
 	failing := false
@@ -125,6 +126,7 @@ func (d *Detector) keepBaseline(ctx context.Context) {
 		stop := false
 		select {
 		case <-ctx.Done():
+			<-ticked
 			stop = true
 		case <-t.C:
 		}
