@@ -45,6 +45,9 @@ func (d *Detector) plan(s *second, f *features, confirmed []finding) []proposal 
 	}
 	for i := range confirmed {
 		fd := &confirmed[i]
+		if fd.told {
+			continue
+		}
 		switch fd.class {
 		case CacheBust:
 			out = append(out, d.planStrip(s, fd))

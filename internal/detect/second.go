@@ -12,6 +12,7 @@ import (
 type second struct {
 	dt                       float64 // seconds covered
 	n, guard, newSrc, legitN uint64
+	unlisted                 uint64 // unlisted segments the edge refused, not in n
 	classes                  [telemetry.NumClasses]classStat
 	legitQuery               [telemetry.NumClasses]uint64
 	sources                  [1 << sourcesP]uint8
@@ -47,6 +48,7 @@ func (s *second) merge(w *window) {
 	s.guard += w.guard
 	s.newSrc += w.newSrc
 	s.legitN += w.legitN
+	s.unlisted += w.unlisted
 	for c := range s.classes {
 		s.classes[c].merge(&w.classes[c])
 		s.legitQuery[c] += w.legitQuery[c]
@@ -69,6 +71,7 @@ func (s *second) mergeFP(e *fpEntry) {
 		f.n += e.n
 		f.player += e.player
 		f.fail += e.fail
+		f.costless += e.costless
 		hllMerge(f.srcs[:], e.srcs[:])
 		return
 	}

@@ -56,10 +56,13 @@ type Evidence struct {
 	ErrorRatio          float64 `json:"error_ratio"` // error and stale outcomes
 	BaselineErrorRatio  float64 `json:"baseline_error_ratio"`
 	GuardRefused        float64 `json:"guard_refused"` // per second
-	HeavyRate           float64 `json:"heavy_rate"`    // from heavy non-player sources
-	HitLatencyMs        float64 `json:"hit_latency_ms"`
-	MissLatencyMs       float64 `json:"miss_latency_ms"`
-	Learned             int     `json:"learned_seconds"`
+	// UnlistedRefused are the unlisted segments the edge refused this
+	// second (not counted in Rate).
+	UnlistedRefused float64 `json:"unlisted_refused"`
+	HeavyRate       float64 `json:"heavy_rate"` // from heavy non-player sources
+	HitLatencyMs    float64 `json:"hit_latency_ms"`
+	MissLatencyMs   float64 `json:"miss_latency_ms"`
+	Learned         int     `json:"learned_seconds"`
 }
 
 // Decision is what became of one proposed mitigation.
@@ -78,8 +81,11 @@ type Stats struct {
 	Renewed  atomic.Uint64 // renewals of active mitigations
 	Lifted   atomic.Uint64 // mitigations lifted after their traffic stopped
 	Vetoed   atomic.Uint64 // proposals refused by the false-positive budget (per second)
-	Failed   atomic.Uint64 // Apply errors
-	verdicts [len(verdicts)]atomic.Uint64
+	// ColdStart counts proposals not taken for want of a baseline
+	// (per second): only exact mitigations are taken then.
+	ColdStart atomic.Uint64
+	Failed    atomic.Uint64 // Apply errors
+	verdicts  [len(verdicts)]atomic.Uint64
 }
 
 // Verdicts returns how many seconds were judged v.
@@ -111,7 +117,7 @@ func evidenceOf(f *features, b *baseline) Evidence {
 	return Evidence{Rate: f.rate, BaselineRate: b.rate, Sources: f.sources, NewSources: f.newSources,
 		NewSourceRatio: f.newRatio, PlayerShare: f.playerShare, BaselinePlayerShare: b.player,
 		MissRatio: f.missRatio, ErrorRatio: f.errRatio, BaselineErrorRatio: b.errRatio,
-		GuardRefused: f.guard, HeavyRate: f.heavy, HitLatencyMs: 1e3 * f.hitLat,
+		GuardRefused: f.guard, UnlistedRefused: f.unlisted, HeavyRate: f.heavy, HitLatencyMs: 1e3 * f.hitLat,
 		MissLatencyMs: 1e3 * f.missLat, Learned: b.n}
 }
 

@@ -41,6 +41,20 @@ func (d *Detector) Tick(now time.Time) {
 	d.stats.countVerdict(verdict)
 }
 
+// exact reports whether m can only strike what it names: one address
+// blocked, query strings stripped from keys. A fresh edge with no baseline
+// takes only those: a throttle of a fingerprint, attack mode, a prefix
+// challenged or a route shed may strike the viewers it cannot tell yet.
+func exact(m mitigation.Mitigation) bool {
+	switch m.Kind {
+	case mitigation.BlockPrefix:
+		return m.Prefix.Bits() == m.Prefix.Addr().BitLen()
+	case mitigation.StripParams:
+		return true
+	}
+	return false
+}
+
 // confirm counts consecutive seconds per attack class and returns the
 // findings whose class has lasted confirmSeconds, and the classes seen but
 // not confirmed yet.
@@ -98,6 +112,11 @@ func (d *Detector) enforce(now time.Time, props []proposal) []Decision {
 		dec := Decision{Mitigation: m, LegitShare: p.share, Attack: p.class}
 		a, held := d.active[m.ID]
 		switch {
+		case !d.base.warm() && !exact(m):
+			// No baseline to tell the viewers' share by: only what
+			// strikes the attacker alone (one address, a query strip).
+			dec.Action = "cold_start"
+			d.stats.ColdStart.Add(1)
 		case p.share > d.cfg.FalsePositiveBudget:
 			dec.Action = "vetoed"
 			d.stats.Vetoed.Add(1)

@@ -31,6 +31,10 @@ const (
 	Botnet     AttackClass = "botnet"      // many light sources sharing a fingerprint, not player-like
 	Connection AttackClass = "connection"  // the connection guard refusing far above its baseline
 	Unknown    AttackClass = "unknown"     // rate up, not player-like, no specific signal
+	// UnlistedObjects: segments no playlist lists, asked far more than
+	// players ever do; the stream stage already refuses each for nothing,
+	// so it is told and needs no mitigation.
+	UnlistedObjects AttackClass = "unlisted_objects"
 )
 
 // The rules' thresholds. Rates are requests per second.
@@ -57,6 +61,10 @@ const (
 	saturationFactor  = 4    // hits this many times slower than baseline
 	saturationMinLat  = 0.05 // and at least this slow (seconds)
 	minJudgedRequests = 20   // ratios of fewer requests are noise
+	// cheapShare: a botnet whose requests are this much costless (listed
+	// objects at a player's pace: cache hits) is told, not mitigated;
+	// serving it costs less than any mitigation would risk.
+	cheapShare = 0.8
 )
 
 // features are the numbers of one second the rules read.
@@ -65,6 +73,7 @@ type features struct {
 	playerShare, missRatio, errRatio    float64
 	failRatio                           float64 // errors alone: the edge gave no answer
 	guard, heavy                        float64
+	unlisted                            float64 // unlisted segments refused per second
 	hitLat, missLat                     float64
 	hitN, missN                         uint64
 	abusive                             []srcEntry // heavy, not player-like, heaviest first
@@ -73,7 +82,7 @@ type features struct {
 func measure(s *second, f *features) {
 	abusive := f.abusive[:0]
 	*f = features{rate: s.rate(s.n), sources: hllCount(s.sources[:]), newSources: s.rate(s.newSrc),
-		guard: s.rate(s.guard)}
+		guard: s.rate(s.guard), unlisted: s.rate(s.unlisted)}
 	if f.sources > 0 {
 		f.newRatio = min(1, float64(s.newSrc)/f.sources)
 	}
@@ -118,6 +127,9 @@ type finding struct {
 	reason string
 	fp     *fpEntry   // botnet
 	path   *pathEntry // cache_bust, login_flood
+	// told: an attack that costs the edge nothing worth a mitigation
+	// (unlisted objects refused already, a botnet of cache hits).
+	told bool
 }
 
 // judge finds the attack signals of s; the verdict follows from them and
@@ -125,6 +137,10 @@ type finding struct {
 func judge(s *second, b *baseline, f *features) []finding {
 	var out []finding
 	explained := 0.0
+	if u := s.rate(s.unlisted); u >= minAttackRate {
+		out = append(out, finding{class: UnlistedObjects, rate: u, told: true, reason: fmt.Sprintf(
+			"%.0f req/s for segments no playlist lists, answered 404 by the edge; none reach the origin", u)})
+	}
 	for i := range s.paths {
 		p := &s.paths[i]
 		if fd, ok := cacheBusting(s, p); ok {
@@ -195,9 +211,15 @@ func botnet(s *second, b *baseline, e *fpEntry) (finding, bool) {
 		float64(e.fail) >= failingShare*float64(e.n) {
 		return finding{}, false
 	}
-	return finding{class: Botnet, rate: n, fp: e, reason: fmt.Sprintf(
+	fd := finding{class: Botnet, rate: n, fp: e, reason: fmt.Sprintf(
 		"fingerprint %016x (%q): %.0f req/s (baseline %.1f/s) from ~%.0f sources, %.1f req/s each, %.0f%% media",
-		e.key, e.ua, n, base, srcs, n/srcs, 100*float64(e.player)/float64(e.n))}, true
+		e.key, e.ua, n, base, srcs, n/srcs, 100*float64(e.player)/float64(e.n))}
+	if float64(e.costless) >= cheapShare*float64(e.n) {
+		fd.told = true
+		fd.reason += fmt.Sprintf(", %.0f%% listed objects at a player's pace (cache hits): served, no mitigation",
+			100*float64(e.costless)/float64(e.n))
+	}
+	return fd, true
 }
 
 // calm judges a second without attack signals.

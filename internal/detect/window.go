@@ -37,6 +37,12 @@ type sample struct {
 	guard, post, newSrc       bool
 	player, hasQuery, expense bool
 	offbeat                   bool // a URL asked past a player's pace on its connection
+	// unlisted: a segment no playlist lists, already refused by the edge
+	// for nothing; counted apart, never read into the other features.
+	unlisted bool
+	// costless: a listed object at a player's pace, or a viewer's request:
+	// a cache lookup, nothing for the origin.
+	costless bool
 }
 
 // fill reads rec and r; it must not keep pointers into rec.
@@ -67,6 +73,8 @@ func (s *sample) fill(rec *telemetry.Record, r *http.Request, now time.Time) {
 		s.latency = now.Sub(rec.Start)
 	}
 	s.guard = s.outcome == telemetry.OutcomeRefused && rec.Stage == "guard"
+	s.unlisted = rec.Known == telemetry.KnownUnlisted && s.outcome == telemetry.OutcomeRefused
+	s.costless = rec.Viewer || (rec.Known == telemetry.KnownListed && !rec.Offbeat)
 	ok := s.status < 400 && s.outcome != telemetry.OutcomeRefused && s.outcome != telemetry.OutcomeError
 	// Live playback and on-demand listening are what people do, at a
 	// player's pace; floods ask for the same master playlist, API or
@@ -176,6 +184,7 @@ type fpEntry struct {
 	key             uint64
 	ua              string
 	n, player, fail uint32
+	costless        uint32 // listed objects at a player's pace, viewers' requests
 	srcs            [1 << fpSourcesP]uint8
 }
 
@@ -186,6 +195,7 @@ func (e *fpEntry) add(s *sample) {
 	e.n++
 	e.player += b2u(s.player)
 	e.fail += b2u(s.failed())
+	e.costless += b2u(s.costless)
 	if s.src.IsValid() {
 		hllAdd(e.srcs[:], fpSourcesP, s.srcH)
 	}
@@ -220,6 +230,7 @@ func (e *pathEntry) add(s *sample) {
 // window accumulates one shard's share of one second.
 type window struct {
 	n, guard, newSrc, legitN uint64
+	unlisted                 uint64 // refused by the edge as unlisted, not in n
 	classes                  [telemetry.NumClasses]classStat
 	legitQuery               [telemetry.NumClasses]uint64
 	sources                  [1 << sourcesP]uint8
@@ -237,6 +248,10 @@ func newWindow() *window {
 
 // add counts one request; the caller holds the shard's lock.
 func (w *window) add(s *sample) {
+	if s.unlisted {
+		w.unlisted++
+		return
+	}
 	w.n++
 	w.classes[s.class].add(s)
 	w.guard += uint64(b2u(s.guard))
@@ -272,7 +287,7 @@ func (w *window) addLegit(s *sample) {
 }
 
 func (w *window) reset() {
-	w.n, w.guard, w.newSrc, w.legitN = 0, 0, 0, 0
+	w.n, w.guard, w.newSrc, w.legitN, w.unlisted = 0, 0, 0, 0, 0
 	w.classes = [telemetry.NumClasses]classStat{}
 	w.legitQuery = [telemetry.NumClasses]uint64{}
 	clear(w.sources[:])

@@ -34,7 +34,8 @@ var (
 	descVerdict             = prometheus.NewDesc("rempart_detect_verdict",
 		"1 for the detector's current verdict (normal, flash_crowd, attack, origin_failure, saturation).", []string{"verdict"}, nil)
 	descDetect = prometheus.NewDesc("rempart_detect_mitigations_total",
-		"Detector decisions: applied, renewed, lifted, vetoed (false-positive budget, per second), failed.", []string{"decision"}, nil)
+		"Detector decisions: applied, renewed, lifted, vetoed (false-positive budget, per second), failed, "+
+			"cold_start (not taken for want of a baseline: only exact mitigations are, per second).", []string{"decision"}, nil)
 	descEvidence = prometheus.NewDesc("rempart_evidence_total",
 		"Evidence log: sampled, dropped_cap, dropped_full, written, lost, write_errors, pruned.", []string{"event"}, nil)
 )
@@ -105,7 +106,7 @@ func collectDetect(ch chan<- prometheus.Metric, d *defences) {
 	}
 	s := d.detector.Stats()
 	for dec, v := range map[string]uint64{"applied": s.Applied.Load(), "renewed": s.Renewed.Load(), "lifted": s.Lifted.Load(),
-		"vetoed": s.Vetoed.Load(), "failed": s.Failed.Load()} {
+		"vetoed": s.Vetoed.Load(), "failed": s.Failed.Load(), "cold_start": s.ColdStart.Load()} {
 		ch <- counter(descDetect, float64(v), dec)
 	}
 }

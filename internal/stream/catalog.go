@@ -122,6 +122,7 @@ func (c *Catalog) learnMaster(path string, body []byte, now time.Time) {
 	if err != nil {
 		return // its variants stay unknown: their places are not in scope
 	}
+	c.listLocked(path, until) // a player's first request: a known master
 	for _, v := range m.Variants {
 		p := resolve(path, v.URI)
 		if p == "" {

@@ -73,6 +73,7 @@ func TestCatalogWaitsForEveryRendition(t *testing.T) {
 	clk := newClock()
 	c := newTestCatalog(clk)
 	c.Learn("/live/master.m3u8", []byte(master))
+	expect(t, c, "/live/master.m3u8", telemetry.KnownListed)
 	expect(t, c, "/live/low/index.m3u8", telemetry.KnownListed)
 	expect(t, c, "/live/high/index.m3u8", telemetry.KnownListed)
 	c.Learn("/live/low/index.m3u8", media(1, "a1.ts", "a2.ts"))
