@@ -3,11 +3,14 @@ package attack
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"time"
 
+	"github.com/rempart/rempart/internal/hls"
 	"github.com/rempart/rempart/internal/siege/sim"
 )
 
@@ -19,8 +22,17 @@ import (
 // Params:
 //   - requests: requests per bot (3).
 //   - interval: between a bot's requests ("5s", ±10% jitter).
-//   - path: a list of hot objects, one picked per request
-//     ([/live/master.m3u8]); a single string is accepted too.
+//   - path: a list of path templates, one drawn per request
+//     ([/live/master.m3u8]); a single string is accepted too. A template
+//     draws {rand} (16 random hex digits) and {a|b} (one alternative)
+//     anew for each request: /live/{240p|360p}/x{rand}.ts?cb={rand} asks
+//     segment names no playlist lists (template.go).
+//   - listed: instead of path, the master playlist of a live stream
+//     (/live/master.m3u8): each bot reads it, follows one rendition's
+//     media playlist and asks the segments it lists (listed.go): objects
+//     the stream really lists, at the bots' rate.
+//   - playlists (with listed): the share of requests, beyond the bot's
+//     own refreshes, for a playlist rather than a segment (0).
 //   - fingerprint: fixed (default) — every bot sends the same
 //     User-Agent and header set in the same order, as a cheap botnet does;
 //     rotating — each bot picks one of several real browser and app
@@ -36,28 +48,80 @@ import (
 // every fingerprint the same order.
 type botnet struct{}
 
+// maxPlaylist bounds the playlist body a listed bot reads.
+const maxPlaylist = hls.MaxSize
+
+// CheckParams implements sim.ParamChecker: the fingerprint mode, the path
+// templates, and listed and path not both given.
+func (botnet) CheckParams(p sim.Params) error {
+	_, err := botConfig(p)
+	return err
+}
+
+// botSetup is what every bot of a population shares, read from Params.
+type botSetup struct {
+	mode   string
+	paths  []template
+	listed string // master playlist path, "" without listed
+	share  float64
+}
+
+// botConfig reads and checks a botnet population's Params.
+func botConfig(p sim.Params) (botSetup, error) {
+	b := botSetup{mode: p.String("fingerprint", "fixed"), listed: p.String("listed", ""), share: p.Float("playlists", 0)}
+	switch b.mode {
+	case "fixed", "rotating", "viewer":
+	default:
+		return b, fmt.Errorf("botnet: fingerprint %q: want fixed, rotating or viewer", b.mode)
+	}
+	if v, ok := p["listed"]; ok && (b.listed == "" || !strings.HasPrefix(b.listed, "/")) {
+		return b, fmt.Errorf("botnet: listed %v: want the path of a live master playlist, such as /live/master.m3u8", v)
+	}
+	if _, ok := p["path"]; ok && b.listed != "" {
+		return b, errors.New("botnet: path and listed given: listed asks what the stream lists, path what it names; give one")
+	}
+	if !(b.share >= 0 && b.share <= 1) {
+		return b, fmt.Errorf("botnet: playlists %v: want a share from 0 to 1", p["playlists"])
+	}
+	var err error
+	if b.paths, err = parseTemplates(botPaths(p)); err != nil {
+		return b, fmt.Errorf("botnet: path: %w", err)
+	}
+	return b, nil
+}
+
+// print is the population's fingerprint mode made into one bot's.
+func (b botSetup) print(p sim.Params) fingerprint {
+	switch b.mode {
+	case "rotating":
+		return fingerprints[rand.IntN(len(fingerprints))]
+	case "viewer":
+		return viewerPrint(p.String("user_agent", viewerUA))
+	}
+	return fixedPrint(p.String("user_agent", defaultFloodUA))
+}
+
+// asker returns what one bot asks for.
+func (b botSetup) asker(t *target) asker {
+	if b.listed != "" {
+		return &listed{master: t.path(b.listed), share: b.share, host: t.host}
+	}
+	return &drawn{prefix: t.prefix, paths: b.paths}
+}
+
 // Run is one bot's life.
 func (botnet) Run(ctx context.Context, env *sim.Env, c sim.Client) {
 	p := params(env, c)
 	t, err := newTarget(env, p, "http/1.1")
+	var setup botSetup
+	if err == nil {
+		setup, err = botConfig(p)
+	}
 	if err != nil {
 		env.Rec.Request(c.Pop, sim.KindAttack, intended(env, c), 0, 0, 0, err)
 		return
 	}
-	var fp fingerprint
-	switch mode := p.String("fingerprint", "fixed"); mode {
-	case "fixed":
-		fp = fixedPrint(p.String("user_agent", defaultFloodUA))
-	case "rotating":
-		fp = fingerprints[rand.IntN(len(fingerprints))]
-	case "viewer":
-		fp = viewerPrint(p.String("user_agent", viewerUA))
-	default:
-		env.Rec.Request(c.Pop, sim.KindAttack, intended(env, c), 0, 0, 0,
-			fmt.Errorf("botnet: fingerprint %q: want fixed, rotating or viewer", mode))
-		return
-	}
-	b := bot{env: env, c: c, t: t, fp: fp, paths: botPaths(p),
+	b := bot{env: env, c: c, t: t, fp: setup.print(p), ask: setup.asker(t),
 		timeout: p.Duration("timeout", defaultTimeout)}
 	defer b.close()
 	n := min(max(p.Int("requests", 3), 0), 10_000)
@@ -103,12 +167,13 @@ type bot struct {
 	c       sim.Client
 	t       *target
 	fp      fingerprint
-	paths   []string
+	ask     asker
 	timeout time.Duration
 
 	conn, raw net.Conn // nil until the first request, and after a close
 	br        *bufio.Reader
-	buf       []byte
+	buf, path []byte
+	body      sink
 }
 
 // do sends one request on the bot's connection, dialing it if needed.
@@ -120,8 +185,9 @@ func (b *bot) do(ctx context.Context) (response, error) {
 		}
 		b.conn, b.raw, b.br = c, raw, bufio.NewReaderSize(c, readBufSize)
 	}
-	path := b.t.path(b.paths[rand.IntN(len(b.paths))])
-	b.buf = b.fp.appendRequest(b.buf[:0], path, b.t.host)
+	var keep bool
+	b.path, keep = b.ask.next(b.path[:0], now(b.env))
+	b.buf = b.fp.appendRequest(b.buf[:0], b.path, b.t.host)
 	if err := b.conn.SetDeadline(time.Now().Add(b.timeout)); err != nil {
 		b.close()
 		return response{}, err
@@ -135,12 +201,20 @@ func (b *bot) do(ctx context.Context) (response, error) {
 		b.close()
 		return response{}, fmt.Errorf("write request: %w", orCtx(ctx, err))
 	}
-	r, err := readResponse(b.br)
+	var into *sink
+	if keep {
+		b.body = sink{buf: b.body.buf[:0], max: maxPlaylist}
+		into = &b.body
+	}
+	r, err := readResponseInto(b.br, into)
 	if err != nil || !r.keep {
 		b.close()
 	}
 	if err != nil {
 		return r, orCtx(ctx, err)
+	}
+	if keep && r.status == 200 {
+		b.ask.got(b.body.buf, now(b.env))
 	}
 	return r, nil
 }
@@ -160,7 +234,7 @@ type fingerprint struct {
 }
 
 // appendRequest writes a GET for path in the fingerprint's order.
-func (f fingerprint) appendRequest(dst []byte, path, host string) []byte {
+func (f fingerprint) appendRequest(dst, path []byte, host string) []byte {
 	dst = append(append(append(dst, "GET "...), path...), " HTTP/1.1\r\n"...)
 	for _, h := range f.headers {
 		v := h[1]

@@ -48,4 +48,6 @@ var (
 	_ sim.Model = connFlood{}
 	_ sim.Model = h2Flood{}
 	_ sim.Model = botnet{}
+
+	_ sim.ParamChecker = botnet{}
 )

@@ -43,7 +43,11 @@ type header struct {
 }
 
 // readResponse reads one response to a GET or POST and discards its body.
-func readResponse(br *bufio.Reader) (response, error) {
+func readResponse(br *bufio.Reader) (response, error) { return readResponseInto(br, nil) }
+
+// readResponseInto reads one response, keeping the first bytes of a 200's
+// body in keep (nil: discard every body).
+func readResponseInto(br *bufio.Reader, keep *sink) (response, error) {
 	var r response
 	for range maxInterim {
 		line, err := br.ReadSlice('\n')
@@ -63,7 +67,10 @@ func readResponse(br *bufio.Reader) (response, error) {
 		if status >= 100 && status < 200 && status != 101 {
 			continue // interim; the final response follows
 		}
-		r.bytes, r.keep, err = readBody(br, status, h)
+		if status != 200 {
+			keep = nil
+		}
+		r.bytes, r.keep, err = readBody(br, status, h, keep)
 		return r, err
 	}
 	return r, fmt.Errorf("%w: over %d interim responses", errMalformed, maxInterim)
@@ -131,27 +138,58 @@ func (h *header) add(line []byte) error {
 	return nil
 }
 
-// readBody discards the body and says whether the connection is reusable.
-func readBody(br *bufio.Reader, status int, h header) (int64, bool, error) {
+// readBody reads the body into keep (nil: discards it) and says whether
+// the connection is reusable.
+func readBody(br *bufio.Reader, status int, h header, keep *sink) (int64, bool, error) {
 	switch {
 	case status == 204 || status == 304 || status == 101:
 		return 0, h.keep && status != 101, nil
 	case h.chunked:
-		n, err := discardChunked(br)
+		n, err := discardChunked(br, keep)
 		return n, h.keep && err == nil, err
 	case h.length >= 0:
-		n, err := br.Discard(int(h.length))
+		n, err := keep.take(br, h.length)
 		if err != nil {
-			return int64(n), false, fmt.Errorf("read body: %w", err)
+			return n, false, fmt.Errorf("read body: %w", err)
 		}
-		return int64(n), h.keep, nil
+		return n, h.keep, nil
 	}
-	n, err := br.WriteTo(io.Discard) // delimited by the close
+	var w io.Writer = io.Discard
+	if keep != nil {
+		w = keep
+	}
+	n, err := br.WriteTo(w) // delimited by the close
 	return n, false, err
 }
 
-// discardChunked discards a chunked body and its trailer.
-func discardChunked(br *bufio.Reader) (int64, error) {
+// sink keeps the first max bytes of a body (a playlist a bot reads) and
+// counts the rest, which it drops.
+type sink struct {
+	buf []byte
+	max int
+}
+
+// Write keeps what fits under max and drops the rest.
+func (s *sink) Write(p []byte) (int, error) {
+	if room := s.max - len(s.buf); room > 0 {
+		s.buf = append(s.buf, p[:min(room, len(p))]...)
+	}
+	return len(p), nil
+}
+
+// take reads n bytes of body from br into s; a nil s discards them
+// without copying.
+func (s *sink) take(br *bufio.Reader, n int64) (int64, error) {
+	if s == nil || len(s.buf) >= s.max {
+		d, err := br.Discard(int(n))
+		return int64(d), err
+	}
+	return io.CopyN(s, br, n)
+}
+
+// discardChunked reads a chunked body into keep (nil: discards it) and its
+// trailer.
+func discardChunked(br *bufio.Reader, keep *sink) (int64, error) {
 	var total int64
 	for {
 		line, err := br.ReadSlice('\n')
@@ -166,8 +204,8 @@ func discardChunked(br *bufio.Reader) (int64, error) {
 		if size == 0 {
 			return total, discardTrailer(br)
 		}
-		n, err := br.Discard(int(size))
-		total += int64(n)
+		n, err := keep.take(br, size)
+		total += n
 		if err != nil {
 			return total, fmt.Errorf("read chunk: %w", err)
 		}
