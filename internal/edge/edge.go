@@ -328,19 +328,30 @@ func (e *Edge) shutdownOnDone(ctx context.Context, timeout time.Duration) error 
 // clients), then the per-address and total caps.
 func (e *Edge) guardListener(ln net.Listener, cfg *config.Config) net.Listener {
 	if cfg.Shield.Mode == "off" {
-		return ln
+		return e.framed(ln, cfg)
 	}
 	if cfg.Shield.ProxyProtocol {
 		ln = guard.ProxyListener(ln, trustedProxies(cfg), 0, &e.def.conns)
 	}
 	c := cfg.Shield.Conns
-	ln = guard.LimitListener(ln, c.PerIP, c.Total, &e.def.conns)
+	ln = e.framed(guard.LimitListener(ln, c.PerIP, c.Total, &e.def.conns), cfg)
 	if cfg.H2C && cfg.TLS.CertFile == "" {
 		// Cleartext HTTP/2 is watched on the listener; over TLS, the
 		// HTTP/2 server watches the decrypted connection (ServeH2TLS).
 		ln = guard.H2Listener(ln, resetLimits(cfg), &e.def.conns)
 	}
 	return ln
+}
+
+// framed refuses requests framed two ways (Content-Length and
+// Transfer-Encoding) on a cleartext listener, shield or not: it is request
+// hygiene. Over TLS, guard.Hygiene closes the connection after every
+// chunked HTTP/1 request instead.
+func (e *Edge) framed(ln net.Listener, cfg *config.Config) net.Listener {
+	if cfg.TLS.CertFile != "" {
+		return ln
+	}
+	return guard.FramingListener(ln, &e.def.conns)
 }
 
 // resetLimits is the budget of streams one HTTP/2 connection may cancel.

@@ -18,7 +18,8 @@ var (
 		"Connections on the public listener: accepted, refused by the per-address or total cap, "+
 			"refused for a bad PROXY header, cut for reading slower than the minimum rate, cut for opening "+
 			"requests or HTTP/2 streams faster than any player (stream floods), cut for cancelling more HTTP/2 "+
-			"streams than any player (rapid reset).", []string{"event"}, nil)
+			"streams than any player (rapid reset), refused for a request with both Content-Length and "+
+			"Transfer-Encoding.", []string{"event"}, nil)
 	descH2Resets = prometheus.NewDesc("rempart_http2_streams_reset_total",
 		"HTTP/2 streams clients cancelled (RST_STREAM frames read off their connections).", nil, nil)
 	descH2Errors = prometheus.NewDesc("rempart_http2_errors_total",
@@ -60,7 +61,8 @@ func collectShield(ch chan<- prometheus.Metric, e *Edge) {
 	cs := &d.conns
 	for ev, v := range map[string]int64{"accepted": cs.Accepted.Load(), "refused_per_ip": cs.RefusedPerIP.Load(),
 		"refused_total": cs.RefusedTotal.Load(), "refused_proxy_header": cs.ProxyRefused.Load(), "cut_slow_read": cs.SlowReadCut.Load(),
-		"cut_request_flood": cs.StreamFloodCut.Load(), "cut_reset_flood": cs.ResetFloodCut.Load()} {
+		"cut_request_flood": cs.StreamFloodCut.Load(), "cut_reset_flood": cs.ResetFloodCut.Load(),
+		"refused_ambiguous_framing": cs.AmbiguousFraming.Load()} {
 		ch <- counter(descConns, float64(v), ev)
 	}
 	ch <- gauge(descConnsOpen, float64(cs.Open.Load()))

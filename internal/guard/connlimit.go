@@ -24,6 +24,9 @@ type ConnStats struct {
 	// ResetFloodCut counts connections closed for cancelling more HTTP/2
 	// streams than any player or page (StreamRate's reset budget).
 	ResetFloodCut atomic.Int64
+	// AmbiguousFraming counts connections closed with 400 for a request
+	// with both Content-Length and Transfer-Encoding (WatchFraming).
+	AmbiguousFraming atomic.Int64
 	// StreamsReset counts the RST_STREAM frames clients sent (WatchH2).
 	StreamsReset atomic.Int64
 	// H2 counts the HTTP/2 protocol errors Go's server saw (Apply wires it).

@@ -10,7 +10,9 @@ import (
 // and any request whose target is not a plain path (absolute-form
 // "http://host/..." or asterisk-form "*"). Refusing absolute-form stops the
 // edge from ever being used as an open forward proxy, whatever Host the URI
-// names.
+// names. Over TLS, a chunked HTTP/1 request closes its connection after
+// the answer (on cleartext listeners WatchFraming refuses the requests
+// that need it).
 type Hygiene struct {
 	Next http.Handler
 }
@@ -32,6 +34,12 @@ func (h *Hygiene) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		telemetry.Refuse(w, "guard", telemetry.OutcomeRefused, "absolute_uri", http.StatusBadRequest,
 			"request target must be a path starting with /: this edge is not a proxy", 0)
 		return
+	}
+	if r.TLS != nil && r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+		// Under TLS no watcher reads the header block (WatchFraming), and
+		// Go's server has dropped a Content-Length sent alongside: close
+		// after any chunked request, as RFC 9112 §6.1 asks when both came.
+		w.Header()["Connection"] = []string{"close"}
 	}
 	h.Next.ServeHTTP(w, r)
 }

@@ -1,6 +1,8 @@
 package guard
 
 import (
+	"bufio"
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -85,3 +87,45 @@ func (d *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
 func (d *discardWriter) WriteHeader(int)             {}
 
 func (d *discardWriter) WriteString(s string) (int, error) { return len(s), nil }
+
+// TestChunkedOverTLSCloses: under TLS the framing watcher cannot read the
+// header block, so a chunked HTTP/1 request, which may have come with a
+// Content-Length Go's server dropped, closes its connection after the
+// answer (RFC 9112 §6.1); other requests keep theirs.
+func TestChunkedOverTLSCloses(t *testing.T) {
+	srv := httptest.NewTLSServer(&Hygiene{Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		io.WriteString(w, "ok")
+	})})
+	defer srv.Close()
+	tests := []struct {
+		name, req string
+		closed    bool
+	}{
+		{"CL and TE", smuggled, true},
+		{"chunked", "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", true},
+		{"Content-Length", "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tls.Dial("tcp", srv.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			if _, err := io.WriteString(c, tt.req); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if closed := serverClosed(c, br); closed != tt.closed || resp.Close != tt.closed {
+				t.Fatalf("closed %v (Connection: close %v), want %v", closed, resp.Close, tt.closed)
+			}
+		})
+	}
+}
