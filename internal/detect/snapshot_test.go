@@ -135,15 +135,19 @@ func TestSnapshotRoundTrip(t *testing.T) {
 // TestRestartedDetectorKnowsTheCrowd: restarted from its snapshot, the
 // detector treats the learned crowd as normal from its first tick, in this
 // process and in another one (path keys are seeded per process); a cold
-// detector sheds the crowd's own API.
+// detector reads the crowd's own API as a flood (and, having no baseline,
+// takes no shed for it).
 func TestRestartedDetectorKnowsTheCrowd(t *testing.T) {
 	_, file := learnedCrowd(t)
 	t.Run("cold", func(t *testing.T) {
 		w := fileWorld(t, filepath.Join(t.TempDir(), "none.bin"), crowdLearn, nil)
 		w.run(3)
-		if k := w.act.kinds(); k[mitigation.ShedRoute] != 1 {
-			t.Fatalf("a cold detector sheds the crowd's heartbeats (the contrast this test rests on); mitigations %v, status %+v",
-				k, w.d.Status())
+		// It reads the crowd's heartbeats as a login flood (the contrast
+		// this test rests on), but takes no shed on a cold baseline.
+		st := w.d.Status()
+		if !hasAttack(st, LoginFlood) || w.act.kinds()[mitigation.ShedRoute] != 0 || w.d.Stats().ColdStart.Load() == 0 {
+			t.Fatalf("a cold detector reads the crowd's heartbeats as a login flood and sheds nothing; mitigations %v, status %+v",
+				w.act.kinds(), st)
 		}
 	})
 	t.Run("restored", func(t *testing.T) { checkRestored(t, file) })
