@@ -91,9 +91,7 @@ func (s *Shield) defaults() {
 	setDefault(&s.Challenge.MaxDifficulty, 22)
 	setDefault(&s.Challenge.ClearanceTTL, time.Hour)
 
-	setDefault(&s.Evidence.MaxBytes, 1<<30)
-	setDefault(&s.Evidence.SampleRate, 0.01)
-	setDefault(&s.Evidence.PerSecond, 100)
+	s.Evidence.Defaults()
 }
 
 // DefaultRates returns the rate limits used when shield.rates is unset: per

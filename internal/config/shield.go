@@ -178,4 +178,22 @@ type Evidence struct {
 	// PerSecond caps records per second. Zero (unset): 100; from 1 to
 	// 100000.
 	PerSecond int `yaml:"per_second"`
+	// KeyFile holds the secret that keys the chain's hashes and the hashes
+	// of redacted secrets, kept outside the log: one secret per line, at
+	// least 32 bytes, the first signing, all verifying (rotation); no
+	// permission for others (0600 or 0640). Missing: a random one is
+	// written there, mode 0600, on start. Empty (unset): Dir + ".key";
+	// never inside Dir.
+	KeyFile string `yaml:"key_file"`
+	// HeadFile is where the chain's head (seq, hash, time) is published,
+	// replaced atomically when it moves (each second at most), each
+	// minute, and on close, for `rempart evidence verify --head`. Empty
+	// (unset): Dir + ".head".
+	HeadFile string `yaml:"head_file"`
+	// Redact names more request headers and query parameters
+	// (case-insensitive, exact names) whose values are kept only as a keyed
+	// hash, on top of those always redacted (Authorization, Cookie values,
+	// and names containing token, key, secret, session, auth, sig, passw,
+	// ticket, credential or jwt). Empty: those only; at most 64.
+	Redact []string `yaml:"redact"`
 }

@@ -47,11 +47,28 @@ func TestShieldDefaults(t *testing.T) {
 		{"shield.evidence.max_bytes", s.Evidence.MaxBytes, ByteSize(1 << 30)},
 		{"shield.evidence.sample_rate", s.Evidence.SampleRate, 0.01},
 		{"shield.evidence.per_second", s.Evidence.PerSecond, 100},
+		{"shield.evidence.key_file", s.Evidence.KeyFile, ""}, // no dir: none
+		{"shield.evidence.head_file", s.Evidence.HeadFile, ""},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {
 			t.Errorf("%s = %v, want %v", tt.key, tt.got, tt.want)
 		}
+	}
+}
+
+// TestEvidenceFilesBesideDir: the key and the head default to files
+// beside the log's directory, outside it; set paths stay.
+func TestEvidenceFilesBesideDir(t *testing.T) {
+	e := Evidence{Dir: "/var/lib/rempart/evidence/"}
+	e.Defaults()
+	if e.KeyFile != "/var/lib/rempart/evidence.key" || e.HeadFile != "/var/lib/rempart/evidence.head" {
+		t.Errorf("key %q head %q", e.KeyFile, e.HeadFile)
+	}
+	set := Evidence{Dir: "ev", KeyFile: "/etc/rempart/evidence.key", HeadFile: "/srv/head"}
+	set.Defaults()
+	if set.KeyFile != "/etc/rempart/evidence.key" || set.HeadFile != "/srv/head" {
+		t.Errorf("set paths changed: %+v", set)
 	}
 }
 
@@ -239,6 +256,9 @@ func TestShieldValidateInvalid(t *testing.T) {
 		{"evidence bytes", func(c *Config) { c.Shield.Evidence = Evidence{Dir: dir, MaxBytes: 4096} }, []string{"shield.evidence.max_bytes: 4KiB: want a size of at least 1MiB"}},
 		{"evidence sample", func(c *Config) { c.Shield.Evidence.SampleRate = -0.5 }, []string{"shield.evidence.sample_rate: -0.5: want a fraction from 0 to 1"}},
 		{"evidence per second", func(c *Config) { c.Shield.Evidence.PerSecond = -1 }, []string{"shield.evidence.per_second: -1: want an integer from 1 to 100000"}},
+		{"evidence key in the log", func(c *Config) { c.Shield.Evidence = Evidence{Dir: dir, KeyFile: filepath.Join(dir, "sub", "k")} }, []string{`shield.evidence.key_file: "` + filepath.Join(dir, "sub", "k") + `": want a file outside shield.evidence.dir`}},
+		{"evidence redact name", func(c *Config) { c.Shield.Evidence.Redact = []string{"X-Ok", "bad name"} }, []string{`shield.evidence.redact[1]: "bad name": want a header or query parameter name`}},
+		{"evidence redact many", func(c *Config) { c.Shield.Evidence.Redact = make([]string, 65) }, []string{"shield.evidence.redact: 65: want at most 64 names"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -155,4 +155,5 @@ func (e *Evidence) validate(v *validator) {
 	}
 	v.fraction("shield.evidence.sample_rate", e.SampleRate)
 	v.between("shield.evidence.per_second", e.PerSecond, 1, 100000)
+	e.validateKeep(v)
 }
