@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"os"
@@ -74,6 +75,48 @@ func TestEvidenceVerifyCommand(t *testing.T) {
 	}
 }
 
+// TestEvidenceVerifyHead: against the published head, read from its file
+// or from the admin API on loopback, verify finds a cut tail it cannot see
+// without it; a head URL off loopback is refused.
+func TestEvidenceVerifyHead(t *testing.T) {
+	dir := evidenceLog(t, 5)
+	head, err := os.ReadFile(dir + ".head")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Write(head) }))
+	defer api.Close()
+	for _, src := range []string{dir + ".head", api.URL + "/api/evidence/head"} {
+		out, err := runRoot("evidence", "verify", "--dir", dir, "--head", src)
+		if err != nil || !strings.Contains(out, "published head: the log reaches the head") {
+			t.Fatalf("--head %s: %v\n%s", src, err, out)
+		}
+	}
+
+	segs, _ := filepath.Glob(filepath.Join(dir, "evidence-*.jsonl"))
+	data, _ := os.ReadFile(segs[0])
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	os.WriteFile(segs[0], bytes.Join(lines[:3], nil), 0o600) // the last 2 entries cut
+	if out, err := runRoot("evidence", "verify", "--dir", dir); err != nil || !strings.Contains(out, "not checked") {
+		t.Fatalf("cut tail without --head: %v\n%s", err, out)
+	}
+	_, err = runRoot("evidence", "verify", "--dir", dir, "--head", api.URL+"/api/evidence/head")
+	if err == nil || !strings.Contains(err.Error(), "line 3 (seq 3): the log ends at seq 3") ||
+		!strings.Contains(err.Error(), "the last 2 entries were removed (tail truncated)") {
+		t.Fatalf("cut tail against the head: %v", err)
+	}
+
+	_, err = runRoot("evidence", "verify", "--dir", dir, "--head", "http://192.0.2.1:9090/api/evidence/head")
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "must be on loopback") {
+		t.Fatalf("head off loopback: %v", err)
+	}
+	_, err = runRoot("evidence", "verify", "--dir", dir, "--key", filepath.Join(t.TempDir(), "none"))
+	if !errors.Is(err, evidence.ErrNoKey) || !strings.Contains(err.Error(), "--key FILE") {
+		t.Fatalf("missing key: %v", err)
+	}
+}
+
 func TestEvidenceCommandUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"evidence"},
@@ -95,7 +138,7 @@ func TestEvidenceExportCommand(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	now := evidenceT0.Add(10 * time.Minute)
 	f := exportFlags{evidenceDir: evidenceDir{dir: dir}, since: "-5m", until: "2026-03-14T20:08:00Z", out: outPath}
-	if err := runEvidenceExport(&stdout, &stderr, f, now); err != nil {
+	if err := runEvidenceExport(context.Background(), &stdout, &stderr, f, now); err != nil {
 		t.Fatalf("export: %v (%s)", err, stderr.String())
 	}
 	data, _ := os.ReadFile(outPath)

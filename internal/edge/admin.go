@@ -25,6 +25,7 @@ func (e *Edge) adminHandler(cfg *config.Config) http.Handler {
 	// Blocks and mitigations: GET/POST/DELETE /api/blocks, /api/mitigations.
 	mux.Handle("/api/", e.def.shield.AdminHandler())
 	mux.HandleFunc("GET /api/detect", e.detectStatus)
+	mux.HandleFunc("GET /api/evidence/head", e.evidenceHead)
 	// Admission: GET /api/admission, PUT /api/admission?site= (capacity).
 	mux.Handle("/api/admission", e.def.rooms.AdminHandler())
 	if cfg.Admin.Pprof == nil || *cfg.Admin.Pprof {
@@ -48,6 +49,20 @@ func (e *Edge) detectStatus(w http.ResponseWriter, _ *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(e.def.detector.Status())
+}
+
+// evidenceHead publishes the evidence chain's head, for `rempart evidence
+// verify --head` and for monitoring to copy away from the edge: only a
+// head kept elsewhere shows that the log's tail was cut.
+func (e *Edge) evidenceHead(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	h, ok := e.def.evidence.Head()
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte(`{"error":"no evidence head: shield.evidence.dir is not set, or the head could not be written"}` + "\n"))
+		return
+	}
+	json.NewEncoder(w).Encode(h)
 }
 
 // readyz answers 200 while the edge takes requests and 503 while it starts

@@ -13,7 +13,8 @@ import (
 )
 
 // TestEvidenceOfRefusals: requests the edge refuses are sampled into the
-// hash-chained evidence log, which verifies.
+// hash-chained evidence log, which verifies with the key the edge wrote
+// beside it, and against the head its admin API publishes.
 func TestEvidenceOfRefusals(t *testing.T) {
 	o := newOrigin(t, segmentOrigin(0, 10))
 	cfg := quick(t, o.URL)
@@ -24,14 +25,24 @@ func TestEvidenceOfRefusals(t *testing.T) {
 	for range 20 {
 		testkit.RawStatus(t, e.Addr(), "GET /live/a.ts HTTP/1.1\r\nHost: evil.example\r\nUser-Agent: bot/1\r\n\r\n")
 	}
+	keys, err := evidence.LoadKeys(dir + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var rep evidence.Report
+	var head evidence.Head
 	eventually(t, 5*time.Second, func() bool {
-		r, err := evidence.Verify(dir)
-		rep = r
-		return err == nil && r.Requests >= 20
-	}, "20 verified evidence entries")
-	if rep.First != nil {
-		t.Fatalf("chain broken: %+v", rep.First)
+		_, body, _ := get(t, http.DefaultClient, "http://"+e.AdminAddr()+"/api/evidence/head")
+		h, err := evidence.ParseHead([]byte(body))
+		if err != nil || h.Seq < 20 {
+			return false
+		}
+		head = h
+		rep, err = evidence.Verify(dir, evidence.VerifyOptions{Keys: keys, Head: &head})
+		return err == nil && rep.Requests >= 20
+	}, "20 verified evidence entries, published as the head")
+	if rep.First != nil || rep.Published == "" {
+		t.Fatalf("chain broken: %+v (head %+v: %q)", rep.First, head, rep.Published)
 	}
 }
 

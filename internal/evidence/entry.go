@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bytes"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ const (
 	KindRequest = "request" // a sampled request
 	KindGap     = "gap"     // an admitted hole: torn tail, lost writes
 	KindPruned  = "pruned"  // the oldest files are deleted from here on
+	KindKey     = "key"     // the entries from here on are keyed with another key
 )
 
 // ZeroHash is the prev_hash of the first entry ever written (seq 1).
@@ -27,6 +29,9 @@ type Entry struct {
 	Time     time.Time `json:"time"`
 	Kind     string    `json:"kind"`
 	PrevHash string    `json:"prev_hash"`
+	// Key is the ID of the key whose HMAC the hash is; empty on entries
+	// written before the chain was keyed, whose hash is a plain SHA-256.
+	Key string `json:"key,omitempty"`
 
 	Source         string   `json:"source,omitempty"`          // client address
 	Prefix         string   `json:"prefix,omitempty"`          // its aggregated prefix
@@ -48,7 +53,7 @@ type Entry struct {
 	Reason      string `json:"reason,omitempty"`
 	Verdict     string `json:"verdict,omitempty"` // the detector's verdict at the time
 
-	Note          string   `json:"note,omitempty"`            // gap, pruned: what happened
+	Note          string   `json:"note,omitempty"`            // gap, pruned, key: what happened
 	Lost          uint64   `json:"lost,omitempty"`            // gap: entries known lost
 	Files         []string `json:"files,omitempty"`           // pruned: files deleted
 	FirstKeptSeq  uint64   `json:"first_kept_seq,omitempty"`  // pruned: first entry kept
@@ -73,15 +78,22 @@ const (
 // ErrMalformed is wrapped by parseLine's errors: the line is not an entry.
 var ErrMalformed = errors.New("malformed entry")
 
-// appendLine appends e's line (with its trailing newline) to dst and
-// returns it with e's hash in hex.
-func appendLine(dst []byte, e *Entry) ([]byte, string, error) {
+// Why a well-formed line's hash does not hold, as checkHash says.
+var (
+	errBadMAC     = errors.New("hash mismatch: the line was altered after it was written, or its hash forged without the key")
+	errUnknownKey = errors.New("keyed with a key the key file does not hold")
+	errBadSHA     = errors.New("hash mismatch: the line was altered after it was written")
+)
+
+// appendLine appends e's line (with its trailing newline), keyed with k,
+// to dst and returns it with e's hash in hex.
+func appendLine(dst []byte, e *Entry, k *Key) ([]byte, string, error) {
+	e.Key = k.ID
 	body, err := json.Marshal(e)
 	if err != nil {
 		return dst, "", fmt.Errorf("encode entry %d: %w", e.Seq, err)
 	}
-	sum := sha256.Sum256(body)
-	h := hex.EncodeToString(sum[:])
+	h := k.mac(body)
 	dst = append(dst, body[:len(body)-1]...)
 	dst = append(dst, hashKey...)
 	dst = append(dst, h...)
@@ -89,29 +101,49 @@ func appendLine(dst []byte, e *Entry) ([]byte, string, error) {
 	return dst, h, nil
 }
 
-// parseLine splits line (without its newline) into the entry and the hash
-// it claims, and says whether the hash matches the bytes.
-func parseLine(line []byte) (e Entry, claimed string, hashOK bool, err error) {
+// parseLine splits line (without its newline) into the entry, the bytes
+// its hash covers and the hash it claims.
+func parseLine(line []byte) (e Entry, body []byte, claimed string, err error) {
 	if len(line) < suffixLen+2 || line[0] != '{' {
-		return e, "", false, fmt.Errorf("%w: too short or not an object", ErrMalformed)
+		return e, nil, "", fmt.Errorf("%w: too short or not an object", ErrMalformed)
 	}
 	cut := len(line) - suffixLen
 	tail := line[cut:]
 	if !bytes.HasPrefix(tail, []byte(hashKey)) || !bytes.HasSuffix(tail, []byte(`"}`)) {
-		return e, "", false, fmt.Errorf("%w: does not end with the hash field", ErrMalformed)
+		return e, nil, "", fmt.Errorf("%w: does not end with the hash field", ErrMalformed)
 	}
 	claimed = string(tail[len(hashKey) : len(tail)-2])
 	if !isHex64(claimed) {
-		return e, "", false, fmt.Errorf("%w: hash is not 64 lowercase hex digits", ErrMalformed)
+		return e, nil, "", fmt.Errorf("%w: hash is not 64 lowercase hex digits", ErrMalformed)
 	}
-	body := make([]byte, cut+1)
+	body = make([]byte, cut+1)
 	copy(body, line[:cut])
 	body[cut] = '}'
 	if err := json.Unmarshal(body, &e); err != nil {
-		return e, claimed, false, fmt.Errorf("%w: %v", ErrMalformed, err)
+		return e, nil, claimed, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	sum := sha256.Sum256(body)
-	return e, claimed, hex.EncodeToString(sum[:]) == claimed, nil
+	return e, body, claimed, nil
+}
+
+// checkHash says whether claimed is the hash of body: the HMAC under the
+// key e names, or, for an entry written before the chain was keyed (no
+// key), its SHA-256.
+func checkHash(ks *Keys, e *Entry, body []byte, claimed string) error {
+	if e.Key == "" {
+		sum := sha256.Sum256(body)
+		if hex.EncodeToString(sum[:]) != claimed {
+			return errBadSHA
+		}
+		return nil
+	}
+	k := ks.find(e.Key)
+	if k == nil {
+		return fmt.Errorf("%w (key %s)", errUnknownKey, e.Key)
+	}
+	if !hmac.Equal([]byte(k.mac(body)), []byte(claimed)) {
+		return errBadMAC
+	}
+	return nil
 }
 
 func isHex64(s string) bool {

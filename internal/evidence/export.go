@@ -42,6 +42,10 @@ type Summary struct {
 	Problem  string `json:"problem,omitempty"`
 	Problems int    `json:"problems,omitempty"`
 	Anchor   string `json:"anchor"`
+	// Published says what the published head proved (VerifyOptions.Head).
+	Published string `json:"published,omitempty"`
+	// Unkeyed counts entries accepted with a plain SHA-256.
+	Unkeyed uint64 `json:"unkeyed,omitempty"`
 }
 
 // Count is one row of a top table.
@@ -52,16 +56,17 @@ type Count struct {
 
 // Export writes to w the lines of the entries whose time is in [since,
 // until) (a zero bound is open), unchanged so that each still verifies, and
-// then a summary line. It verifies the whole chain on the way: a broken
-// chain is reported in the summary, not as an error.
-func Export(dir string, since, until time.Time, w io.Writer) (Summary, error) {
+// then a summary line. It verifies the whole chain on the way, as Verify
+// does with opts: a broken chain is reported in the summary, not as an
+// error.
+func Export(dir string, opts VerifyOptions, since, until time.Time, w io.Writer) (Summary, error) {
 	bw := bufio.NewWriter(w)
 	sum := Summary{Since: since, Until: until, Actions: map[string]uint64{}}
 	tabs := [4]topCounter{}
 	for i := range tabs {
 		tabs[i] = newTopCounter(trackKeys)
 	}
-	rep, err := walk(dir, func(e *Entry, line []byte) error {
+	rep, err := walk(dir, opts, func(e *Entry, line []byte) error {
 		if (!since.IsZero() && e.Time.Before(since)) || (!until.IsZero() && !e.Time.Before(until)) {
 			return nil
 		}
@@ -121,6 +126,7 @@ func (s *Summary) finish(rep *Report, tabs *[4]topCounter) {
 		s.Problem = rep.First.Error()
 	}
 	s.Anchor = rep.AnchorText()
+	s.Published, s.Unkeyed = rep.Published, rep.Unkeyed
 }
 
 // topCounter counts keys in bounded memory (Misra-Gries): past max distinct

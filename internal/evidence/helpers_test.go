@@ -92,10 +92,42 @@ func waitWritten(t *testing.T, l *Log, n uint64) {
 	}
 }
 
-// verify runs Verify and fails unless the chain holds.
+// testKeys key entries that tests build without a Log.
+var testKeys, _ = NewKeys([]byte(strings.Repeat("k", MinKeyLen)))
+
+// testRedactor redacts with testKeys and no extra names.
+var testRedactor = newRedactor(testKeys.signer(), nil)
+
+// checkLine parses line and checks its hash under ks.
+func checkLine(ks *Keys, line []byte) error {
+	e, body, claimed, err := parseLine(line)
+	if err != nil {
+		return err
+	}
+	return checkHash(ks, &e, body, claimed)
+}
+
+// keysOf loads the keys Open wrote for the log in dir (its default key
+// file).
+func keysOf(t *testing.T, dir string) *Keys {
+	t.Helper()
+	ks, err := LoadKeys(dir + ".key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// verify runs Verify on dir with its keys.
+func verify(t *testing.T, dir string) (Report, error) {
+	t.Helper()
+	return Verify(dir, VerifyOptions{Keys: keysOf(t, dir)})
+}
+
+// verifyOK runs Verify and fails unless the chain holds.
 func verifyOK(t *testing.T, dir string) Report {
 	t.Helper()
-	rep, err := Verify(dir)
+	rep, err := verify(t, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

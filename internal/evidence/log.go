@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,14 +18,11 @@ import (
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
-// Defaults for zero fields of config.Evidence.
+// Bounds on segment files and on the writer's batches.
 const (
-	DefaultMaxBytes   = 1 << 30
-	DefaultSampleRate = 0.01
-	DefaultPerSecond  = 100
-	maxSegmentBytes   = 64 << 20
-	minSegmentBytes   = 4 << 10
-	maxBatch          = 256
+	maxSegmentBytes = 64 << 20
+	minSegmentBytes = 4 << 10
+	maxBatch        = 256
 )
 
 // ErrNoDir is returned by Open when the configuration names no directory:
@@ -39,6 +38,8 @@ type Log struct {
 	rand    func() float64 // in [0, 1)
 	ch      chan *Entry    // to Run
 	verdict atomic.Pointer[string]
+	redact  *redactor
+	head    atomic.Pointer[Head] // the last published
 
 	mu        sync.Mutex // guards tokens and last
 	tokens    float64
@@ -67,10 +68,12 @@ type Stats struct {
 	Pruned      uint64 // segment files deleted by the size bound
 }
 
-// Open prepares the log in cfg.Dir: it finds the chain's head, cuts a torn
-// last line a crash left and admits it with a gap entry. Zero fields of cfg
-// take the defaults (1GiB, 0.01, 100 a second). now is the clock for file
-// names and markers; nil means time.Now.
+// Open prepares the log in cfg.Dir: it reads the chain key from
+// cfg.KeyFile (writing a new one there if there is none), finds the chain's
+// head, cuts a torn last line a crash left and admits it with a gap entry,
+// and publishes the head to cfg.HeadFile. Zero fields of cfg take the
+// defaults of config.Evidence.Defaults. now is the clock for file names,
+// markers and heads; nil means time.Now.
 func Open(cfg config.Evidence, logger *slog.Logger, now func() time.Time) (*Log, error) {
 	if cfg.Dir == "" {
 		return nil, ErrNoDir
@@ -78,31 +81,75 @@ func Open(cfg config.Evidence, logger *slog.Logger, now func() time.Time) (*Log,
 	if err := validate(cfg); err != nil {
 		return nil, err
 	}
-	cfg = withDefaults(cfg)
+	cfg.Defaults()
 	if now == nil {
 		now = time.Now
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create evidence dir: %w", err)
-	}
-	l := &Log{rate: cfg.SampleRate, rand: rand.Float64, perSecond: float64(cfg.PerSecond),
-		ch: make(chan *Entry, min(max(2*cfg.PerSecond, 64), 8192))}
-	l.w = &writer{dir: cfg.Dir, maxBytes: int64(cfg.MaxBytes), now: now, logger: logger, stats: &l.stats,
-		segBytes: min(max(int64(cfg.MaxBytes)/4, minSegmentBytes), maxSegmentBytes)}
-	notes, fresh, err := l.w.recover()
-	if err != nil {
-		return nil, fmt.Errorf("open evidence log: %w", err)
-	}
-	l.fresh = fresh
-	if len(notes) > 0 {
-		if err := l.admit(notes); err != nil {
-			return nil, err
+	for _, d := range []string{cfg.Dir, filepath.Dir(cfg.HeadFile)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("create evidence dir: %w", err)
 		}
 	}
+	keys, secret, err := openKeys(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	l := &Log{rate: cfg.SampleRate, rand: rand.Float64, perSecond: float64(cfg.PerSecond),
+		ch: make(chan *Entry, min(max(2*cfg.PerSecond, 64), 8192)), redact: newRedactor(keys.signer(), cfg.Redact)}
+	l.w = &writer{dir: cfg.Dir, maxBytes: int64(cfg.MaxBytes), now: now, logger: logger, stats: &l.stats,
+		segBytes: min(max(int64(cfg.MaxBytes)/4, minSegmentBytes), maxSegmentBytes),
+		keys:     keys, headFile: cfg.HeadFile, headOut: &l.head}
+	if err := l.resume(cfg.KeyFile, secret); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// resume finds where the chain stands, writes the new key file (secret,
+// when there was none) once the chain proved it can go on with it, admits
+// what recovery found and publishes the head.
+func (l *Log) resume(keyFile string, secret []byte) error {
+	w := l.w
+	notes, fresh, err := w.recover()
+	if err != nil {
+		return fmt.Errorf("open evidence log: %w (key file %s holds keys %v)", err, keyFile, w.keys.IDs())
+	}
+	if secret != nil {
+		if err := createKeyFile(keyFile, secret); err != nil {
+			return err
+		}
+		w.logger.Warn("evidence: no key file: wrote a new chain key; keep it, verify needs it",
+			"key_file", keyFile, "key", w.keys.signer().ID)
+	}
+	l.fresh = fresh
+	var markers []*Entry
+	if len(notes) > 0 {
+		markers = append(markers, &Entry{Kind: KindGap, Note: joinNotes(notes)})
+	}
+	if m := w.rekeyed(); m != nil {
+		markers = append(markers, m)
+	}
+	if len(markers) == 0 {
+		w.publish(true)
+		return nil
+	}
+	return l.admit(markers) // publishes on close
+}
+
+// openKeys reads the key file at path. When there is none it returns new
+// keys and their secret, for Open to write once the log proved it can go
+// on with them (a log keyed with a lost key must not get a new key file).
+func openKeys(path string) (*Keys, []byte, error) {
+	keys, err := LoadKeys(path)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return keys, nil, err
+	}
+	secret := newSecret()
+	keys, err = NewKeys(secret)
+	return keys, secret, err
 }
 
 func validate(cfg config.Evidence) error {
@@ -117,27 +164,18 @@ func validate(cfg config.Evidence) error {
 	return nil
 }
 
-func withDefaults(cfg config.Evidence) config.Evidence {
-	if cfg.MaxBytes == 0 {
-		cfg.MaxBytes = DefaultMaxBytes
-	}
-	if cfg.SampleRate == 0 {
-		cfg.SampleRate = DefaultSampleRate
-	}
-	if cfg.PerSecond == 0 {
-		cfg.PerSecond = DefaultPerSecond
-	}
-	return cfg
-}
-
-// admit writes, durably, a gap entry carrying what recovery found.
-func (l *Log) admit(notes []string) error {
+// admit writes, durably, the markers Open found necessary: a gap entry
+// carrying what recovery found, a key entry for a new key.
+func (l *Log) admit(markers []*Entry) error {
 	w := l.w
 	if err := w.open(l.fresh); err != nil {
 		return err
 	}
 	l.fresh = false
-	w.add(&Entry{Time: w.now().UTC(), Kind: KindGap, Note: joinNotes(notes)})
+	for _, m := range markers {
+		m.Time = w.now().UTC()
+		w.add(m)
+	}
 	w.flush()
 	w.dirty = true
 	if err := w.close(); err != nil {
@@ -187,7 +225,7 @@ func (l *Log) Observe(rec *telemetry.Record, r *http.Request, now time.Time) {
 		return
 	}
 	select {
-	case l.ch <- buildEntry(rec, r, l.verdictNow()):
+	case l.ch <- buildEntry(rec, r, l.verdictNow(), l.redact):
 		l.stats.sampled.Add(1)
 	default:
 		l.stats.droppedFull.Add(1)
@@ -211,6 +249,18 @@ func (l *Log) allow(now time.Time) bool {
 	}
 	l.tokens--
 	return true
+}
+
+// Head returns the chain's head as last published, and false when none
+// was (the head file could not be written) or l is nil (evidence is off).
+func (l *Log) Head() (Head, bool) {
+	if l == nil {
+		return Head{}, false
+	}
+	if h := l.head.Load(); h != nil {
+		return *h, true
+	}
+	return Head{}, false
 }
 
 // Stats returns the log's counters.
@@ -243,6 +293,7 @@ func (l *Log) Run(ctx context.Context) error {
 			l.drain(maxBatch - 1)
 		case <-tick.C:
 			w.sync()
+			w.publish(false)
 		}
 	}
 }

@@ -106,7 +106,7 @@ func TestEvidenceInvalidLastLineKept(t *testing.T) {
 	if n := len(files(t, dir)); n != 2 {
 		t.Fatalf("%d files, want a new one after the invalid line", n)
 	}
-	rep, _ := Verify(dir)
+	rep, _ := verify(t, dir)
 	if rep.Problems != 1 || rep.First.Line != 6 || rep.Gaps != 1 || rep.HeadSeq != 11 {
 		t.Fatalf("report %+v first %v, want one problem at line 6 and the chain going on", rep, rep.First)
 	}
@@ -133,7 +133,7 @@ func TestEvidencePruneKeepsVerifiable(t *testing.T) {
 	verifyOK(t, dir)
 
 	os.Remove(files(t, dir)[0]) // by hand: not announced
-	rep, _ = Verify(dir)
+	rep, _ = verify(t, dir)
 	if rep.OK() || !strings.Contains(rep.First.Reason, "no pruned entry") {
 		t.Fatalf("removing the oldest file by hand not reported: %+v", rep)
 	}
@@ -150,12 +150,12 @@ func TestEvidenceWriteErrorAdmitted(t *testing.T) {
 	good := w.f
 	w.f, _ = os.Open(filepath.Join(dir, w.segs[0].name)) // read-only: writes fail
 	rec, r := request(3)
-	w.add(buildEntry(rec, r, ""))
+	w.add(buildEntry(rec, r, "", testRedactor))
 	w.flush()
 	w.f.Close()
 	w.f = good
 	rec, r = request(4)
-	w.add(buildEntry(rec, r, ""))
+	w.add(buildEntry(rec, r, "", testRedactor))
 	if err := w.close(); err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func BenchmarkEvidenceObserve(b *testing.B) {
 	b.Run("sampled-and-built", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			buildEntry(rec, r, "attack")
+			buildEntry(rec, r, "attack", testRedactor)
 		}
 	})
 }

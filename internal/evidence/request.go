@@ -1,8 +1,6 @@
 package evidence
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -24,18 +22,9 @@ const (
 	maxHeaderValue = 512
 )
 
-// redacted are the headers whose values are secrets of the viewer, not of
-// the attacker: they are kept as a hash, enough to correlate requests
-// carrying the same token without copying it.
-var redacted = map[string]bool{
-	"Authorization":       true,
-	"Proxy-Authorization": true,
-	"Cookie":              true,
-}
-
 // buildEntry copies what the log keeps of a request: r and rec are only
 // valid during Observe, so every string is cloned and clipped.
-func buildEntry(rec *telemetry.Record, r *http.Request, verdict string) *Entry {
+func buildEntry(rec *telemetry.Record, r *http.Request, verdict string, rd *redactor) *Entry {
 	prefix := rec.Prefix
 	if !prefix.IsValid() {
 		prefix = defaultPrefix(rec.Client)
@@ -43,7 +32,7 @@ func buildEntry(rec *telemetry.Record, r *http.Request, verdict string) *Entry {
 	e := &Entry{
 		Time: rec.Start.UTC(), Kind: KindRequest,
 		Method: clip(r.Method, maxShort), Host: clip(r.Host, maxHost),
-		Target: clip(r.URL.RequestURI(), maxTarget), Proto: clip(r.Proto, maxShort),
+		Target: clip(rd.target(r.URL), maxTarget), Proto: clip(r.Proto, maxShort),
 		Site: clip(rec.Site, maxShort*4), Class: rec.Class.String(), Outcome: rec.Outcome.String(),
 		Stage: clip(rec.Stage, maxShort), Status: rec.Status, Action: clip(rec.Action, maxShort*4),
 		Reason: clip(rec.Reason, maxShort*4), Verdict: clip(verdict, maxShort*4),
@@ -60,7 +49,7 @@ func buildEntry(rec *telemetry.Record, r *http.Request, verdict string) *Entry {
 	if rec.TLSFingerprint != 0 {
 		e.TLSFingerprint = fmt.Sprintf("%016x", rec.TLSFingerprint)
 	}
-	e.Headers, e.HeadersLeft = keepHeaders(r.Header)
+	e.Headers, e.HeadersLeft = keepHeaders(r.Header, rd)
 	return e
 }
 
@@ -76,8 +65,8 @@ func defaultPrefix(a netip.Addr) netip.Prefix {
 }
 
 // keepHeaders returns h's headers in name order, bounded in count and
-// bytes, secrets redacted, and how many values were left out.
-func keepHeaders(h http.Header) ([]Header, int) {
+// bytes, secrets redacted by rd, and how many values were left out.
+func keepHeaders(h http.Header, rd *redactor) ([]Header, int) {
 	names := make([]string, 0, len(h))
 	for name := range h {
 		names = append(names, name)
@@ -87,9 +76,7 @@ func keepHeaders(h http.Header) ([]Header, int) {
 	left, size := 0, 0
 	for _, name := range names {
 		for _, v := range h[name] {
-			if redacted[name] {
-				v = redact(v)
-			}
+			v = rd.header(name, v)
 			hd := Header{Name: clip(name, 64), Value: clip(v, maxHeaderValue)}
 			n := len(hd.Name) + len(hd.Value)
 			if len(kept) == maxHeaders || size+n > maxHeaderBytes {
@@ -101,17 +88,6 @@ func keepHeaders(h http.Header) ([]Header, int) {
 		}
 	}
 	return kept, left
-}
-
-// redact replaces a secret with a short hash of it, keeping an
-// authorization scheme ("Bearer", "Basic") visible.
-func redact(v string) string {
-	scheme := ""
-	if i := strings.IndexByte(v, ' '); i > 0 && i <= 16 {
-		scheme, v = v[:i+1], v[i+1:]
-	}
-	sum := sha256.Sum256([]byte(v))
-	return clip(scheme, 17) + "[redacted sha256:" + hex.EncodeToString(sum[:8]) + "]"
 }
 
 // clip returns a copy of s cut to at most n bytes on a rune boundary, with

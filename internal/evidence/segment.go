@@ -118,8 +118,9 @@ func (lr *lineReader) next() (line, error) {
 	}
 }
 
-// firstEntry reads the first entry of the segment at path.
-func firstEntry(path string) (Entry, string, error) {
+// firstEntry reads the first entry of the segment at path and checks its
+// hash under ks.
+func firstEntry(path string, ks *Keys) (Entry, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Entry{}, "", err
@@ -129,9 +130,9 @@ func firstEntry(path string) (Entry, string, error) {
 	if err != nil {
 		return Entry{}, "", fmt.Errorf("read first entry of %s: %w", filepath.Base(path), err)
 	}
-	e, h, ok, err := parseLine(l.b)
-	if err == nil && !ok {
-		err = errors.New("hash mismatch")
+	e, body, h, err := parseLine(l.b)
+	if err == nil {
+		err = checkHash(ks, &e, body, h)
 	}
 	if err != nil {
 		return Entry{}, "", fmt.Errorf("first entry of %s: %w", filepath.Base(path), err)
@@ -145,12 +146,15 @@ type tail struct {
 	hash     string // its hash
 	fragment int64  // start of an incomplete last line, -1 if none
 	invalid  int    // complete invalid lines after the last valid entry
-	size     int64
+	// unknown is the first entry after the last valid one that is keyed
+	// with a key ks does not hold: the log cannot go on from there.
+	unknown error
+	size    int64
 }
 
-// scanTail reads the segment at path to find its last valid entry and what
-// follows it.
-func scanTail(path string) (tail, error) {
+// scanTail reads the segment at path to find its last valid entry (its
+// hash checked under ks) and what follows it.
+func scanTail(path string, ks *Keys) (tail, error) {
 	t := tail{fragment: -1}
 	f, err := os.Open(path)
 	if err != nil {
@@ -170,12 +174,20 @@ func scanTail(path string) (tail, error) {
 			t.fragment = l.start
 			break
 		}
-		e, h, ok, perr := parseLine(l.b)
-		if perr != nil || !ok || l.long {
-			t.invalid++
-			continue
+		e, body, h, perr := parseLine(l.b)
+		if perr == nil && !l.long {
+			perr = checkHash(ks, &e, body, h)
 		}
-		t.head, t.hash, t.invalid = &e, h, 0
+		switch {
+		case errors.Is(perr, errUnknownKey):
+			if t.unknown == nil {
+				t.unknown = fmt.Errorf("%s line %d (seq %d): %w", filepath.Base(path), lr.n, e.Seq, perr)
+			}
+		case perr != nil || l.long:
+			t.invalid++
+		default:
+			t.head, t.hash, t.invalid, t.unknown = &e, h, 0, nil
+		}
 	}
 	t.size = lr.off
 	return t, nil

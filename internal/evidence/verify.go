@@ -14,6 +14,34 @@ import (
 // segment files.
 var ErrEmpty = errors.New("no evidence files")
 
+// ErrNoKey is returned by Verify and Export when given no key and not told
+// to accept unkeyed entries: they would prove nothing.
+var ErrNoKey = errors.New("verifying the evidence chain needs its key")
+
+// Why an unkeyed entry does not hold.
+var (
+	errUnkeyed = errors.New("unkeyed entry: its plain SHA-256 proves nothing against a rewrite " +
+		"(entries written before the chain was keyed are accepted only when asked, with --unkeyed)")
+	errDowngrade = errors.New("unkeyed entry after keyed ones: the chain never goes back to a plain SHA-256, so this line was rewritten")
+)
+
+// VerifyOptions say what Verify trusts.
+type VerifyOptions struct {
+	// Keys check the entries' hashes, HMACs under the key each names.
+	// Required unless Unkeyed is set.
+	Keys *Keys
+	// Unkeyed accepts entries written before the chain was keyed (their
+	// hash a plain SHA-256 that anyone can recompute) as long as they come
+	// before the first keyed entry; Report.Unkeyed counts them.
+	Unkeyed bool
+	// Head, when set, is the chain's head as published outside the log:
+	// the log must reach it and agree with it. Without it a truncated tail
+	// cannot be told from a log that ends there.
+	Head *Head
+	// HeadSource names where Head was read, for reports; "head" if empty.
+	HeadSource string
+}
+
 // Break is a place where the chain does not hold.
 type Break struct {
 	File   string // segment file name
@@ -24,6 +52,9 @@ type Break struct {
 
 // Error describes the break for an operator: where and why.
 func (b *Break) Error() string {
+	if b.Line == 0 { // the head
+		return fmt.Sprintf("%s (seq %d): %s", b.File, b.Seq, b.Reason)
+	}
 	return fmt.Sprintf("%s line %d (seq %d): %s", b.File, b.Line, b.Seq, b.Reason)
 }
 
@@ -34,6 +65,8 @@ type Report struct {
 	Requests uint64
 	Gaps     uint64 // gap entries: admitted holes
 	Prunes   uint64 // pruned entries
+	Rekeys   uint64 // key entries: the key changed there
+	Unkeyed  uint64 // entries accepted with a plain SHA-256 (VerifyOptions.Unkeyed)
 	From, To time.Time
 
 	// The anchor is the first entry of the oldest file. Genesis is true
@@ -48,6 +81,9 @@ type Report struct {
 
 	HeadSeq uint64 // the last entry
 	Head    string // its hash
+	// Published says what the published head (VerifyOptions.Head) proved;
+	// empty without one, or when it did not hold (see First).
+	Published string
 
 	Problems int    // breaks found
 	First    *Break // the first, nil when the chain holds
@@ -77,15 +113,22 @@ func (r *Report) AnchorText() string {
 }
 
 // Verify walks every segment of dir in order and checks each entry's hash
-// and its link to the one before. The error is for I/O and ErrEmpty; a
-// broken chain is reported in the Report.
-func Verify(dir string) (Report, error) {
-	return walk(dir, nil)
+// under opts.Keys and its link to the one before, then that the log
+// reaches opts.Head. The error is for I/O, ErrNoKey and ErrEmpty; a broken
+// chain is reported in the Report.
+func Verify(dir string, opts VerifyOptions) (Report, error) {
+	return walk(dir, opts, nil)
 }
 
 // walker checks the chain entry by entry.
 type walker struct {
+	opts       VerifyOptions
 	rep        Report
+	keyed      bool // a keyed entry was seen: no unkeyed one may follow
+	lastFile   string
+	lastLine   int
+	atHead     *Break // where the entry opts.Head names was found
+	atHeadHash string // its hash
 	started    bool
 	prevSeq    uint64
 	prevHash   string
@@ -97,21 +140,29 @@ type walker struct {
 }
 
 // walk verifies dir, calling fn with every valid entry and its line.
-func walk(dir string, fn func(e *Entry, line []byte) error) (Report, error) {
+func walk(dir string, opts VerifyOptions, fn func(e *Entry, line []byte) error) (Report, error) {
+	if opts.Keys == nil && !opts.Unkeyed {
+		return Report{}, ErrNoKey
+	}
 	segs, err := listSegments(dir)
 	if err != nil {
 		return Report{}, err
 	}
 	if len(segs) == 0 {
+		if h := opts.Head; h != nil && h.Seq > 0 {
+			return Report{}, fmt.Errorf("verify %s: %w, but the head published at %s names seq %d: the whole log was removed",
+				dir, ErrEmpty, h.Time.Format(time.RFC3339), h.Seq)
+		}
 		return Report{}, fmt.Errorf("verify %s: %w", dir, ErrEmpty)
 	}
-	var wk walker
+	wk := walker{opts: opts}
 	for i, s := range segs {
 		if err := wk.file(filepath.Join(dir, s.name), s.name, i == len(segs)-1, fn); err != nil {
 			return wk.rep, err
 		}
 	}
 	wk.finish()
+	wk.checkHead()
 	wk.rep.Files = len(segs)
 	return wk.rep, nil
 }
@@ -132,6 +183,7 @@ func (wk *walker) file(path, name string, newest bool, fn func(*Entry, []byte) e
 			return fmt.Errorf("verify: read %s: %w", name, err)
 		}
 		e, ok := wk.line(name, lr.n, l, newest)
+		wk.lastFile, wk.lastLine = name, lr.n
 		if wk.anchorLine == 0 && wk.started {
 			wk.anchorLine = lr.n
 		}
@@ -144,7 +196,7 @@ func (wk *walker) file(path, name string, newest bool, fn func(*Entry, []byte) e
 }
 
 // line checks one line and says whether it holds an entry to export.
-func (wk *walker) line(name string, n int, l line, newest bool) (Entry, bool) {
+func (wk *walker) line(name string, n int, l line, newest bool) (e Entry, ok bool) {
 	at := func(seq uint64, format string, args ...any) {
 		wk.problem(&Break{File: name, Line: n, Seq: seq, Reason: fmt.Sprintf(format, args...)})
 	}
@@ -159,18 +211,41 @@ func (wk *walker) line(name string, n int, l line, newest bool) (Entry, bool) {
 		at(wk.prevSeq+1, "line longer than %d bytes", maxLineLen)
 		return Entry{}, false
 	}
-	e, claimed, hashOK, err := parseLine(l.b)
+	e, body, claimed, err := parseLine(l.b)
 	if err != nil {
 		at(wk.prevSeq+1, "%v", err)
 		return Entry{}, false
 	}
 	wk.rep.Entries++
-	if !hashOK {
-		at(e.Seq, "hash mismatch: the line was altered after it was written")
+	ok = true
+	if err := wk.hash(&e, body, claimed); err != nil {
+		at(e.Seq, "%v", err)
+		ok = false
+	}
+	if h := wk.opts.Head; h != nil && e.Seq == h.Seq {
+		wk.atHead, wk.atHeadHash = &Break{File: name, Line: n, Seq: e.Seq}, claimed
 	}
 	wk.link(name, &e, claimed, at)
 	wk.count(&e, claimed)
-	return e, hashOK
+	return e, ok
+}
+
+// hash checks e's hash, and that an unkeyed entry is accepted.
+func (wk *walker) hash(e *Entry, body []byte, claimed string) error {
+	if err := checkHash(wk.opts.Keys, e, body, claimed); err != nil {
+		return err
+	}
+	switch {
+	case e.Key != "":
+		wk.keyed = true
+	case !wk.opts.Unkeyed:
+		return errUnkeyed
+	case wk.keyed:
+		return errDowngrade
+	default:
+		wk.rep.Unkeyed++
+	}
+	return nil
 }
 
 // link checks that e follows the entry before it.
@@ -200,6 +275,8 @@ func (wk *walker) count(e *Entry, hash string) {
 		r.Requests++
 	case KindGap:
 		r.Gaps++
+	case KindKey:
+		r.Rekeys++
 	case KindPruned:
 		r.Prunes++
 		wk.announced = append(wk.announced, e.FirstKeptHash)
@@ -230,6 +307,41 @@ func (wk *walker) finish() {
 		if !wk.early { // the anchor comes before any later break
 			r.First = b
 		}
+	}
+}
+
+// checkHead compares the log with the published head, if given.
+func (wk *walker) checkHead() {
+	h, r := wk.opts.Head, &wk.rep
+	if h == nil {
+		return
+	}
+	src := wk.opts.HeadSource
+	if src == "" {
+		src = "head"
+	}
+	when := h.Time.Format(time.RFC3339)
+	if err := h.check(wk.opts.Keys); err != nil {
+		wk.problem(&Break{File: src, Seq: h.Seq, Reason: err.Error()})
+		return
+	}
+	switch at := wk.atHead; {
+	case h.Seq == 0:
+		r.Published = fmt.Sprintf("the head published at %s names an empty chain: it proves nothing", when)
+	case r.HeadSeq < h.Seq:
+		wk.problem(&Break{File: wk.lastFile, Line: wk.lastLine, Seq: r.HeadSeq,
+			Reason: fmt.Sprintf("the log ends at seq %d, but the head published at %s (%s) names seq %d: the last %d entries were removed (tail truncated)",
+				r.HeadSeq, when, src, h.Seq, h.Seq-r.HeadSeq)})
+	case at == nil && h.Seq < r.AnchorSeq:
+		r.Published = fmt.Sprintf("the head published at %s names seq %d, older than the oldest entry kept (seq %d): it proves nothing about the tail; take a newer one",
+			when, h.Seq, r.AnchorSeq)
+	case at == nil: // the entry's line was unreadable: already a break
+	case wk.atHeadHash != h.Hash:
+		at.Reason = fmt.Sprintf("hash %s is not the one the head published at %s (%s) names (%s): this entry was replaced", wk.atHeadHash, when, src, h.Hash)
+		wk.problem(at)
+	default:
+		r.Published = fmt.Sprintf("the log reaches the head published at %s (seq %d) and agrees with it: nothing up to it was removed from the tail or replaced",
+			when, h.Seq)
 	}
 }
 

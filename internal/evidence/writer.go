@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,13 @@ type writer struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	stats    *counters
+	keys     *Keys  // the first signs new entries and heads
+	headFile string // where the head is published
+
+	// published is the head last written to headFile; headOut shows it to
+	// other goroutines (the admin API).
+	published Head
+	headOut   *atomic.Pointer[Head]
 
 	segs  []segment // oldest first; the last is the current one
 	total int64     // bytes in segs
@@ -31,6 +39,7 @@ type writer struct {
 
 	seq      uint64 // the chain's head, counting buf
 	head     string
+	headKey  string // the key of the head entry found on start
 	doneSeq  uint64 // the chain's head on disk
 	doneHead string
 	buf      []byte // encoded, not yet written
@@ -49,15 +58,18 @@ func (w *writer) recover() (notes []string, fresh bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	w.segs, w.seq, w.head = segs, 0, ZeroHash
+	w.segs, w.seq, w.head, w.headKey = segs, 0, ZeroHash, ""
 	for _, s := range segs {
 		w.total += s.size
 	}
 	for i := len(segs) - 1; i >= 0; i-- {
 		path := filepath.Join(w.dir, segs[i].name)
-		t, err := scanTail(path)
+		t, err := scanTail(path, w.keys)
 		if err != nil {
 			return nil, false, err
+		}
+		if t.unknown != nil {
+			return nil, false, t.unknown
 		}
 		if t.fragment >= 0 {
 			note, err := w.truncateTorn(i, path, t)
@@ -71,7 +83,7 @@ func (w *writer) recover() (notes []string, fresh bool, err error) {
 			fresh = true
 		}
 		if t.head != nil {
-			w.seq, w.head = t.head.Seq, t.hash
+			w.seq, w.head, w.headKey = t.head.Seq, t.hash, t.head.Key
 			break
 		}
 	}
@@ -141,7 +153,7 @@ func (w *writer) add(e *Entry) {
 		w.rotate()
 	}
 	e.Seq, e.PrevHash = w.seq+1, w.head
-	buf, h, err := appendLine(w.buf, e)
+	buf, h, err := appendLine(w.buf, e, w.keys.signer())
 	if err != nil {
 		w.lose(1, err)
 		return
@@ -191,11 +203,38 @@ func (w *writer) lose(n uint64, err error) {
 	w.lost += n
 	w.lostWhy = "write failed: " + err.Error()
 	w.stats.lost.Add(n)
+	w.failed("evidence: write failed, entries lost", "lost", n, "err", err)
+}
+
+// failed counts a write error and logs it, at most once a minute.
+func (w *writer) failed(msg string, args ...any) {
 	w.stats.writeErrors.Add(1)
 	if now := time.Now(); now.Sub(w.lastErrLog) >= time.Minute {
 		w.lastErrLog = now
-		w.logger.Error("evidence: write failed, entries lost", "lost", n, "err", err)
+		w.logger.Error(msg, args...)
 	}
+}
+
+// publish writes the head on disk to headFile when it moved since the last
+// time, when headRefresh passed, or when force asks. Only what is durable
+// is published (nothing while an fsync is due), so that a crash never
+// makes the log look truncated against its own head.
+func (w *writer) publish(force bool) {
+	if w.headFile == "" || w.dirty {
+		return
+	}
+	now := w.now()
+	p := &w.published
+	if !force && p.Seq == w.doneSeq && p.Hash == w.doneHead && now.Sub(p.Time) < headRefresh {
+		return
+	}
+	h := signHead(w.keys.signer(), w.doneSeq, w.doneHead, now)
+	if err := writeHead(w.headFile, h); err != nil {
+		w.failed("evidence: head not published", "err", err)
+		return
+	}
+	w.published = h
+	w.headOut.Store(&h)
 }
 
 // sync makes what was written durable.
@@ -211,10 +250,12 @@ func (w *writer) sync() {
 	w.dirty = false
 }
 
-// close flushes, syncs and closes the current segment.
+// close flushes, syncs and closes the current segment, and publishes the
+// head.
 func (w *writer) close() error {
 	w.flush()
 	w.sync()
+	w.publish(true)
 	if w.f == nil {
 		return nil
 	}
@@ -265,7 +306,7 @@ func (w *writer) prune() {
 	}
 	m := &Entry{Time: w.now().UTC(), Kind: KindPruned, Files: names,
 		Note: fmt.Sprintf("size bound %d bytes: the oldest %d file(s) deleted", w.maxBytes, victims)}
-	if first, h, err := firstEntry(filepath.Join(w.dir, w.segs[victims].name)); err == nil {
+	if first, h, err := firstEntry(filepath.Join(w.dir, w.segs[victims].name), w.keys); err == nil {
 		m.FirstKeptSeq, m.FirstKeptHash = first.Seq, h
 	} else {
 		m.Note += "; first kept entry unreadable: " + err.Error()
@@ -307,4 +348,20 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync evidence dir: %w", err)
 	}
 	return nil
+}
+
+// rekeyed returns the key entry that must follow the head found on start
+// when it was keyed with another key than the signing one, or written
+// before the chain was keyed; nil when the chain is empty or goes on with
+// the same key.
+func (w *writer) rekeyed() *Entry {
+	id := w.keys.signer().ID
+	if w.seq == 0 || w.headKey == id {
+		return nil
+	}
+	before := "key " + w.headKey
+	if w.headKey == "" {
+		before = "no key (a plain SHA-256: written before the chain was keyed)"
+	}
+	return &Entry{Kind: KindKey, Note: fmt.Sprintf("entries from here on are keyed with key %s; the entries before, with %s", id, before)}
 }
