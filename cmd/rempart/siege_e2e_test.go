@@ -81,15 +81,22 @@ func siegeBuiltin(t *testing.T, name, target, admin string, scale float64, d tim
 		f.originMetrics = "http://" + admin + "/metrics"
 	}
 	err := runSiege(context.Background(), io.Discard, io.Discard, f, slog.New(slog.DiscardHandler))
-	data, rerr := os.ReadFile(f.reportJSON)
-	if rerr != nil {
-		t.Fatalf("%s: no report (%v), run error %v", name, rerr, err)
+	return err, readReport(t, f.reportJSON, err)
+}
+
+// readReport reads the JSON report a run wrote; runErr is the run's error,
+// for the message when there is none.
+func readReport(t *testing.T, path string, runErr error) *report.Report {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("no report (%v), run error %v", err, runErr)
 	}
 	var rep report.Report
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	return err, &rep
+	return &rep
 }
 
 func viewersOf(t *testing.T, rep *report.Report) *report.Viewers {
@@ -149,7 +156,11 @@ func TestEveryScenarioAgainstTheEdge(t *testing.T) {
 	// would only spend the suite's time again.
 	ranByGoalTests := map[string]bool{"kickoff": true, "get-flood": true, "login-flood": true,
 		"botnet-low-and-slow": true, "h2-flood": true, "botnet-mimic": true, "media-flood": true, "egress-cap": true,
-		"waiting-room": true}
+		"waiting-room": true,
+		// Issue 11's scenarios assume a weak origin (not liveStack's) and
+		// set the goal the shield is being built to meet;
+		// TestSiegeMimicMeasures runs them to check the instrument.
+		"mimic-unknown": true, "mimic-listed": true}
 	for _, info := range scenario.Builtins() {
 		if ranByGoalTests[info.Name] {
 			continue

@@ -148,7 +148,7 @@ func TestParseDocumentErrors(t *testing.T) {
 func TestBuiltinsValidate(t *testing.T) {
 	infos := Builtins()
 	want := []string{"botnet-low-and-slow", "botnet-mimic", "cache-bust", "conn-flood", "egress-cap", "get-flood", "h2-flood", "kickoff",
-		"login-flood", "media-flood", "mixed", "slow-read", "slowloris", "waiting-room"}
+		"login-flood", "media-flood", "mimic-listed", "mimic-unknown", "mixed", "slow-read", "slowloris", "waiting-room"}
 	if len(infos) != len(want) {
 		t.Fatalf("Builtins() = %d scenarios, want %d", len(infos), len(want))
 	}
