@@ -33,7 +33,7 @@ func (s *Stats) Observe(r *Record, now time.Time) {
 	s.requests[c][o].Add(1)
 	s.bytes[c].Add(uint64(r.Bytes))
 	s.latency[c].Observe(now.Sub(r.Start))
-	if (c == ClassMedia || c == ClassSegment) && r.Client.IsValid() && r.Status < 400 {
+	if (c == ClassMedia || c == ClassSegment) && r.Client.IsValid() && r.ServedObject() {
 		s.Viewers.Seen(r.Client, now)
 	}
 }

@@ -12,29 +12,63 @@ func TestStatsObserve(t *testing.T) {
 	s := NewStats(1000, 30*time.Second)
 	now := time.Unix(1000, 0)
 	recs := []Record{
-		{Class: ClassSegment, Outcome: OutcomeHit, Bytes: 100, Status: 200, Client: netip.MustParseAddr("127.0.0.2")},
-		{Class: ClassSegment, Outcome: OutcomeMiss, Bytes: 50, Status: 200, Client: netip.MustParseAddr("127.0.0.3")},
-		{Class: ClassMedia, Outcome: OutcomeCoalesced, Status: 200, Client: netip.MustParseAddr("127.0.0.2")},
-		{Class: ClassAPI, Outcome: OutcomePass, Status: 200, Client: netip.MustParseAddr("127.0.0.9")},
-		{Class: ClassSegment, Outcome: OutcomeRefused, Status: 429, Client: netip.MustParseAddr("127.0.0.10")},
+		{Class: ClassSegment, Outcome: OutcomeHit, Stage: StageCache, Bytes: 100, Status: 200, Client: netip.MustParseAddr("127.0.0.2")},
+		{Class: ClassSegment, Outcome: OutcomeMiss, Stage: StageCache, Bytes: 50, Status: 200, Client: netip.MustParseAddr("127.0.0.3")},
+		{Class: ClassMedia, Outcome: OutcomeCoalesced, Stage: StageCache, Status: 200, Client: netip.MustParseAddr("127.0.0.2")},
+		{Class: ClassAPI, Outcome: OutcomePass, Stage: StageCache, Status: 200, Client: netip.MustParseAddr("127.0.0.9")},
+		{Class: ClassSegment, Outcome: OutcomeRefused, Stage: "filter", Status: 429, Client: netip.MustParseAddr("127.0.0.10")},
+		// The challenge page, asked as a document for a segment: 200, but
+		// the edge's own page.
+		{Class: ClassSegment, Outcome: OutcomeRefused, Stage: "challenge", Status: 200, Client: netip.MustParseAddr("127.0.0.11")},
 	}
 	for i := range recs {
 		recs[i].Start = now.Add(-time.Millisecond)
 		s.Observe(&recs[i], now)
 	}
 	all, cached, origin := s.Totals()
-	if all != 5 || cached != 2 || origin != 2 {
-		t.Fatalf("Totals = %d, %d, %d; want 5, 2, 2", all, cached, origin)
+	if all != 6 || cached != 2 || origin != 2 {
+		t.Fatalf("Totals = %d, %d, %d; want 6, 2, 2", all, cached, origin)
 	}
 	if got := s.Bytes(ClassSegment); got != 150 {
 		t.Errorf("segment bytes = %d, want 150", got)
 	}
-	// Only live media requests that succeeded count as viewers.
+	// Only live media objects the cache served count as viewers.
 	if n, sat := s.Viewers.Count(now); n != 2 || sat {
 		t.Errorf("viewers = %d (saturated %v), want 2", n, sat)
 	}
 	if n, _ := s.Viewers.Count(now.Add(time.Minute)); n != 0 {
 		t.Errorf("viewers after the window = %d, want 0", n)
+	}
+}
+
+// TestServedObject: only the cache's answers with the object itself
+// (2xx, 304) are objects served; the edge's own pages are not, whatever
+// their status.
+func TestServedObject(t *testing.T) {
+	tests := []struct {
+		name   string
+		stage  string
+		status int
+		want   bool
+	}{
+		{"hit", StageCache, 200, true},
+		{"range", StageCache, 206, true},
+		{"revalidated", StageCache, 304, true},
+		{"origin redirect", StageCache, 302, false},
+		{"origin not found", StageCache, 404, false},
+		{"origin failing", StageCache, 502, false},
+		{"challenge page", "challenge", 200, false},
+		{"waiting room", "admission", 200, false},
+		{"degraded redirect", "admission", 302, false},
+		{"no stage", "", 200, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Record{Stage: tt.stage, Status: tt.status, Class: ClassSegment}
+			if got := r.ServedObject(); got != tt.want {
+				t.Errorf("ServedObject() = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -91,7 +125,7 @@ func TestHistogram(t *testing.T) {
 func BenchmarkObserve(b *testing.B) {
 	s := NewStats(100000, 30*time.Second)
 	now := time.Now()
-	r := Record{Class: ClassSegment, Outcome: OutcomeHit, Status: 200, Start: now, Client: netip.MustParseAddr("127.0.0.1")}
+	r := Record{Class: ClassSegment, Outcome: OutcomeHit, Stage: StageCache, Status: 200, Start: now, Client: netip.MustParseAddr("127.0.0.1")}
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Observe(&r, now)

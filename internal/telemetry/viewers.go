@@ -2,12 +2,28 @@ package telemetry
 
 import (
 	"hash/maphash"
+	"net/http"
 	"net/netip"
 	"sync"
 	"time"
 )
 
 const viewerShards = 32
+
+// StageCache is the stage the cache records for every answer it gives from
+// its store or the origin (internal/cache names itself so; the edge's
+// TestAttackModeSparesViewers fails if the two part).
+const StageCache = "cache"
+
+// ServedObject reports whether r was answered with the object it named,
+// by the cache from its store or the origin: 2xx, or 304 to a
+// revalidation. The edge's own answers (a challenge page, the waiting
+// room, a refusal) are not, whatever their status: counting them as
+// watching let any client that asked a .ts as a document skip attack mode
+// on every path (issue 11, hole 1).
+func (r *Record) ServedObject() bool {
+	return r.Stage == StageCache && (r.Status >= 200 && r.Status < 300 || r.Status == http.StatusNotModified)
+}
 
 // Viewers estimates how many distinct clients are watching: addresses that
 // fetched a live playlist or segment within the window. Its memory is
