@@ -15,9 +15,10 @@ const keySep = ":"
 
 // cacheKey returns the store key for r on site under pol, and the origin
 // target (escaped path and normalized query) it embeds. The path is the
-// escaped path as sent, never decoded, so distinct encodings stay distinct
-// objects, exactly as the origin would see them. The only allocation is the
-// key itself; the target is a substring of it.
+// escaped path exactly as the origin will see it: guard.Hygiene has put it
+// in normal form (urlpath), so spellings of one path are one object, and
+// the key never decodes what the origin would not. The only allocation is
+// the key itself; the target is a substring of it.
 func cacheKey(site string, r *http.Request, pol *config.Policy) (key, target string) {
 	path := r.URL.EscapedPath()
 	q := normalizeQuery(r.URL.RawQuery, pol)
@@ -29,8 +30,8 @@ func cacheKey(site string, r *http.Request, pol *config.Policy) (key, target str
 	return key, key[len(site)+len(keySep):]
 }
 
-// targetURL returns the URL of a shared origin request: r's path, exactly as
-// the client encoded it, and the normalized query. It is built field by field
+// targetURL returns the URL of a shared origin request: r's path, escaped
+// as in the key, and the normalized query. It is built field by field
 // rather than parsed, so a path such as "//host/x" can never become an
 // authority.
 func targetURL(r *http.Request, q string) *url.URL {

@@ -87,7 +87,7 @@ var (
 	bodyBadGateway     = []byte("502 bad gateway: origin unavailable\n")
 	bodyGatewayTimeout = []byte("504 gateway timeout: origin too slow\n")
 	bodyUnavailable    = []byte("503 service unavailable: shutting down\n")
-	bodyBadBody        = []byte("400 bad request: the request body could not be read\n")
+	bodyBadRequest     = []byte("400 bad request: unreadable request body or refused path\n")
 	bodyTooLarge       = []byte("413 content too large\n")
 )
 
@@ -100,7 +100,7 @@ func writeError(w http.ResponseWriter, r *http.Request, rec *telemetry.Record, c
 	case http.StatusServiceUnavailable:
 		body = bodyUnavailable
 	case http.StatusBadRequest:
-		body = bodyBadBody
+		body = bodyBadRequest
 	case http.StatusRequestEntityTooLarge:
 		body = bodyTooLarge
 	}
@@ -130,6 +130,8 @@ func errorStatus(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, "body_too_large"
 	case errors.Is(err, origin.ErrClientBody):
 		return http.StatusBadRequest, "client_body"
+	case errors.Is(err, origin.ErrBadPath):
+		return http.StatusBadRequest, "bad_path"
 	case errors.Is(err, ErrClosed):
 		return http.StatusServiceUnavailable, "closed"
 	case errors.Is(err, errWaitTimeout):

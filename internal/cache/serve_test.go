@@ -231,10 +231,10 @@ func TestNewStoreValidates(t *testing.T) {
 	}
 }
 
-// TestErrorStatusClientBody: a request body the edge could not read is the
-// client's fault: 400, or 413 when it was over a size limit, never the 502
-// of an origin down (issue 11, hole 2).
-func TestErrorStatusClientBody(t *testing.T) {
+// TestErrorStatusClientFault: a request body the edge could not read, or a
+// path the origin pool refuses, is the client's fault: 400, or 413 for a
+// body over a size limit, never the 502 of an origin down (issue 11, hole 2).
+func TestErrorStatusClientFault(t *testing.T) {
 	tests := []struct {
 		name    string
 		err     error
@@ -246,6 +246,7 @@ func TestErrorStatusClientBody(t *testing.T) {
 			http.StatusBadRequest, "client_body", telemetry.OutcomeRefused},
 		{"too large", fmt.Errorf("fetch /a: %w: %w", origin.ErrClientBody, &http.MaxBytesError{Limit: 1}),
 			http.StatusRequestEntityTooLarge, "body_too_large", telemetry.OutcomeRefused},
+		{"path refused", fmt.Errorf("fetch: %w", origin.ErrBadPath), http.StatusBadRequest, "bad_path", telemetry.OutcomeRefused},
 		{"origin down", errors.New("connection refused"), http.StatusBadGateway, "origin_down", telemetry.OutcomeError},
 	}
 	for _, tt := range tests {

@@ -129,3 +129,42 @@ func TestChunkedOverTLSCloses(t *testing.T) {
 		})
 	}
 }
+
+// TestHygieneNormalizesPath: the next stage sees the normal path in
+// URL.Path, URL.EscapedPath and RequestURI, query kept; a path that climbs
+// above the root or hides a separator is refused before it.
+func TestHygieneNormalizesPath(t *testing.T) {
+	seen := make(chan [3]string, 1)
+	srv := httptest.NewServer(&Hygiene{Next: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- [3]string{r.URL.Path, r.URL.EscapedPath(), r.RequestURI}
+	})})
+	defer srv.Close()
+	tests := []struct {
+		target string
+		want   [3]string
+		code   int
+	}{
+		{"/live/a.ts?x=1", [3]string{"/live/a.ts", "/live/a.ts", "/live/a.ts?x=1"}, 200},
+		{"//api/login", [3]string{"/api/login", "/api/login", "/api/login"}, 200},
+		{"/./api/login?u=1", [3]string{"/api/login", "/api/login", "/api/login?u=1"}, 200},
+		{"/x/../api/login", [3]string{"/api/login", "/api/login", "/api/login"}, 200},
+		{"/%6eorm%20x.ts", [3]string{"/norm x.ts", "/norm%20x.ts", "/norm%20x.ts"}, 200},
+		{"/../x.ts", [3]string{}, 400},
+		{"/a/..%2f..%2fetc", [3]string{}, 400},
+		{"/a%00.ts", [3]string{}, 400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.target, func(t *testing.T) {
+			code := testkit.RawStatus(t, srv.Listener.Addr().String(), "GET "+tt.target+" HTTP/1.1\r\nHost: x\r\n\r\n")
+			if code != tt.code {
+				t.Fatalf("status %d, want %d", code, tt.code)
+			}
+			if code != 200 {
+				return
+			}
+			if got := <-seen; got != tt.want {
+				t.Fatalf("next stage saw %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

@@ -25,6 +25,10 @@ var (
 	// breaker and limiter do not count it, and the client should get a 4xx.
 	// The read error is wrapped too (errors.As finds *http.MaxBytesError).
 	ErrClientBody = errors.New("origin: reading the client's request body failed")
+	// ErrBadPath: the request path climbs above the root, or holds an
+	// encoded separator or control character (see urlpath.Normalize).
+	// Nothing was sent; the urlpath error is wrapped too.
+	ErrBadPath = errors.New("origin: request path refused")
 	// ErrNoOrigins: NewPool was given no origin.
 	ErrNoOrigins = errors.New("origin: no origins configured")
 	// ErrBadOrigin: an origin URL is not an absolute http(s) base URL.

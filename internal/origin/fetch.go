@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
+
+	"github.com/rempart/rempart/internal/urlpath"
 )
 
 // maxDrain is how much of a retried 5xx body is read so that its
@@ -21,6 +25,9 @@ const maxDrain = 64 << 10
 // The caller must close the response body: the origin slot is held until it
 // is closed or read to the end, and reading it ends at Upstream.FetchTimeout.
 func (p *Pool) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	if err := checkPath(req.URL); err != nil {
+		return nil, err
+	}
 	retries := 0
 	if idempotent(req) {
 		retries = p.retries
@@ -50,6 +57,17 @@ func (p *Pool) Fetch(ctx context.Context, req *http.Request) (*http.Response, er
 			return nil, fmt.Errorf("wait to retry %s: %w (after %w)", req.URL.Path, err, lastErr)
 		}
 	}
+}
+
+// checkPath refuses a path that urlpath.Normalize refuses: joined to an
+// origin's base path, "/../x.ts" would reach outside it, and an encoded
+// slash may become one at the origin. guard.Hygiene refuses such requests
+// at the door; this holds for every other caller too.
+func checkPath(u *url.URL) error {
+	if _, err := urlpath.Normalize("/" + strings.TrimPrefix(u.EscapedPath(), "/")); err != nil {
+		return fmt.Errorf("fetch %q: %w: %w", u.EscapedPath(), ErrBadPath, err)
+	}
+	return nil
 }
 
 // pick returns the first origin from index from on (wrapping around) whose

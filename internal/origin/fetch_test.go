@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestFetchRewritesURL(t *testing.T) {
 		{"root base path", "/", "/a.ts", "/a.ts"},
 		{"base path", "/origin", "/a/b.ts", "/origin/a/b.ts"},
 		{"base path with slash", "/origin/", "/a/b.ts?q=%20", "/origin/a/b.ts?q=%20"},
-		{"escaped slash kept", "/o", "/a%2Fb.ts", "/o/a%2Fb.ts"},
+		{"escapes kept", "/o", "/a%3Bb%20c.ts", "/o/a%3Bb%20c.ts"},
 		{"escaped base", "/my%2Fo", "/a.ts", "/my%2Fo/a.ts"},
 	}
 	for _, tt := range tests {
@@ -40,6 +41,27 @@ func TestFetchRewritesURL(t *testing.T) {
 				t.Errorf("origin saw Host %q, want %q", gotHost, want)
 			}
 		})
+	}
+}
+
+// TestFetchRefusesPathsOutsideBase: a path that would climb out of the
+// origin's base path, or hide a separator, is never sent (issue 11, hole
+// 4: "/../x.ts" reached the origin as "<base>/../x.ts").
+func TestFetchRefusesPathsOutsideBase(t *testing.T) {
+	o := newOrigin(t, status(http.StatusOK))
+	p := newTestPool(t, testUpstream(nil), o.URL+"/base")
+	for _, target := range []string{"/../x.ts", "/a/../../x.ts", "/%2e%2e/x.ts", "/..%2Fx.ts", "/a%00"} {
+		u, err := url.Parse(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}}
+		if _, err := p.Fetch(t.Context(), req); !errors.Is(err, ErrBadPath) {
+			t.Errorf("Fetch(%q) err = %v, want ErrBadPath", target, err)
+		}
+	}
+	if n := o.hits.Load(); n != 0 {
+		t.Fatalf("origin hit %d times, want 0", n)
 	}
 }
 

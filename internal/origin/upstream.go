@@ -179,7 +179,8 @@ func (u *upstream) outgoing(ctx context.Context, req *http.Request) *http.Reques
 }
 
 // joinPath prepends the base path to the request path with exactly one
-// slash between them, keeping escapes such as %2F (as httputil does).
+// slash between them, keeping the escapes of both (as httputil does; the
+// request path holds no %2F: Fetch refuses it).
 func joinPath(base, req *url.URL) (path, rawpath string) {
 	if base.RawPath == "" && req.RawPath == "" {
 		return joinSlash(base.Path, req.Path), ""
