@@ -63,17 +63,18 @@ func TestShieldGoal(t *testing.T) {
 				}
 			}
 			if name == "botnet-mimic" {
-				// Nothing tells these bots from the viewers but the
-				// challenge: the detector must have turned attack mode on
-				// by itself, and viewers arriving then solved it.
+				// The bots ask a cached, listed object: cheap to serve.
+				// Whatever the detector reads, no viewer may meet the
+				// challenge for looking like them.
 				var challenged int64
 				for _, p := range rep.Pops {
-					challenged += p.Challenged
+					if p.Viewers != nil {
+						challenged += p.Challenged
+					}
 				}
-				if challenged == 0 {
-					t.Error("no viewer met a challenge: attack mode was never turned on by the detector")
+				if challenged != 0 {
+					t.Errorf("viewers met %d challenges: the shield struck them for the bots' likeness", challenged)
 				}
-				t.Logf("viewers solved %d challenges", challenged)
 			}
 			if name == "media-flood" {
 				waitLifted(t, admin)

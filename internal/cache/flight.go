@@ -224,12 +224,13 @@ func (f *flight) revalidate(h304 http.Header, now time.Time) {
 	e, _ := f.stale.revalidated(f.key, h304, f.req.Header, now, int64(f.s.cfg.MaxObjectBytes), f.policies)
 	f.s.stats.Revalidations.Add(1)
 	if e != nil {
+		f.teach(e.status, e.class, e.body) // before a hit can serve it
 		f.s.set(f.key, e)
 	} else {
 		f.s.stats.NotStored.Add(1)
 		e = f.stale
+		f.teach(e.status, e.class, e.body)
 	}
-	f.teach(e.status, e.class, e.body)
 	f.mu.Lock()
 	f.entry, f.final, f.done = e, e.class, true
 	f.notifyLocked()
@@ -255,13 +256,15 @@ func (f *flight) stream(resp *http.Response) {
 		class: f.class, reqHeader: f.req.Header, now: f.s.now(),
 		maxObject: int64(f.s.cfg.MaxObjectBytes),
 	}, f.policies)
+	// The learner reads a playlist before anyone can be served it, from
+	// this flight or from the store.
+	final := refineClass(f.class, body)
+	f.teach(resp.StatusCode, final, body)
 	if e != nil {
 		f.s.set(f.key, e)
 	} else {
 		f.s.stats.NotStored.Add(1)
 	}
-	final := refineClass(f.class, body)
-	f.teach(resp.StatusCode, final, body)
 	f.mu.Lock()
 	f.entry, f.final, f.done, f.body = e, final, true, body
 	f.notifyLocked()

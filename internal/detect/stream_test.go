@@ -59,7 +59,8 @@ func TestCheapBotnetIsTold(t *testing.T) {
 // TestColdStartTakesOnlyExact: from the edge's first second, with no
 // baseline, a lookalike botnet gets no fingerprint throttle nor attack
 // mode (they could strike viewers the edge cannot tell yet), while heavy
-// single sources are still blocked, address by address.
+// single sources are still blocked, address by address, and a botnet of
+// a fingerprint no player carries is throttled.
 func TestColdStartTakesOnlyExact(t *testing.T) {
 	w := newWorld(t)
 	v := &viewers{base: viewerBase, joins: func(int) int { return 5 }}
@@ -68,11 +69,23 @@ func TestColdStartTakesOnlyExact(t *testing.T) {
 		emit: func(w *world, s netip.Addr) { w.observe(s, telemetry.ClassMaster, telemetry.OutcomeHit, 200, r) }}
 	flood := getFlood(sources([2]byte{203, 0}, 8), 150)
 	flood.on = true
-	w.pops = append(w.pops, v, bots, flood)
+	rc := request("GET", "/live/master.m3u8", "", chromeHeader)
+	other := &attacker{sources: sources([2]byte{100, 80}, 3000), rate: 1, on: true,
+		emit: func(w *world, s netip.Addr) { w.observe(s, telemetry.ClassMaster, telemetry.OutcomeHit, 200, rc) }}
+	w.pops = append(w.pops, v, bots, flood, other)
 	w.run(5)
 	k := w.act.kinds()
-	if k[mitigation.ThrottleFingerprint] != 0 || k[mitigation.AttackMode] != 0 || k[mitigation.ChallengePrefix] != 0 {
+	if k[mitigation.AttackMode] != 0 || k[mitigation.ChallengePrefix] != 0 {
 		t.Fatalf("cold start took %v: only exact mitigations may be taken without a baseline", k)
+	}
+	viewersFP, _ := fingerprintOf(r)
+	for _, m := range w.act.Active(w.now) {
+		if m.Kind == mitigation.ThrottleFingerprint && m.Fingerprint == viewersFP {
+			t.Fatalf("cold start throttled the viewers' own fingerprint: %s", m.Reason)
+		}
+	}
+	if k[mitigation.ThrottleFingerprint] != 1 {
+		t.Errorf("the botnet no player resembles: %d throttles, want 1", k[mitigation.ThrottleFingerprint])
 	}
 	if k[mitigation.BlockPrefix] != 8 {
 		t.Errorf("heavy sources blocked: %d, want the 8 flooders", k[mitigation.BlockPrefix])

@@ -42,15 +42,19 @@ func (d *Detector) Tick(now time.Time) {
 }
 
 // exact reports whether m can only strike what it names: one address
-// blocked, query strings stripped from keys. A fresh edge with no baseline
-// takes only those: a throttle of a fingerprint, attack mode, a prefix
-// challenged or a route shed may strike the viewers it cannot tell yet.
-func exact(m mitigation.Mitigation) bool {
+// blocked, query strings stripped from keys, a fingerprint no player-like
+// request carried this second (share 0). A fresh edge with no baseline
+// takes only those: attack mode, a prefix challenged, a route shed or a
+// throttle of a fingerprint players use may strike the viewers it cannot
+// tell yet.
+func exact(m mitigation.Mitigation, share float64) bool {
 	switch m.Kind {
 	case mitigation.BlockPrefix:
 		return m.Prefix.Bits() == m.Prefix.Addr().BitLen()
 	case mitigation.StripParams:
 		return true
+	case mitigation.ThrottleFingerprint:
+		return share == 0
 	}
 	return false
 }
@@ -112,7 +116,7 @@ func (d *Detector) enforce(now time.Time, props []proposal) []Decision {
 		dec := Decision{Mitigation: m, LegitShare: p.share, Attack: p.class}
 		a, held := d.active[m.ID]
 		switch {
-		case !d.base.warm() && !exact(m):
+		case !d.base.warm() && !exact(m, p.share):
 			// No baseline to tell the viewers' share by: only what
 			// strikes the attacker alone (one address, a query strip).
 			dec.Action = "cold_start"

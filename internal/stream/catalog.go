@@ -54,6 +54,8 @@ type Catalog struct {
 	names map[string]int64
 	// lists: media playlist path → what was learned of it.
 	lists map[string]list
+	// masters: master playlist path → until when it counts as one.
+	masters map[string]int64
 	// dirs are the scope: directories where every object is listed
 	// (those of learned media playlists and of their segments), with the
 	// time until which each stays so.
@@ -95,7 +97,7 @@ func NewCatalog(opt Options, now func() time.Time) *Catalog {
 	}
 	return &Catalog{
 		opt: opt, now: now,
-		names: make(map[string]int64), lists: make(map[string]list), dirs: make(map[string]int64),
+		names: make(map[string]int64), lists: make(map[string]list), dirs: make(map[string]int64), masters: make(map[string]int64),
 		open: make(map[string]int64), waiting: make(map[string]int64), waitDirs: make(map[string]int),
 	}
 }
@@ -123,6 +125,9 @@ func (c *Catalog) learnMaster(path string, body []byte, now time.Time) {
 		return // its variants stay unknown: their places are not in scope
 	}
 	c.listLocked(path, until) // a player's first request: a known master
+	if _, ok := c.masters[path]; ok || len(c.masters) < c.opt.MaxPlaylists {
+		c.masters[path] = until
+	}
 	for _, v := range m.Variants {
 		p := resolve(path, v.URI)
 		if p == "" {
@@ -224,7 +229,7 @@ func (c *Catalog) sweepLocked(now time.Time) {
 		return
 	}
 	c.swept = t
-	for _, m := range []map[string]int64{c.names, c.dirs, c.open} {
+	for _, m := range []map[string]int64{c.names, c.dirs, c.open, c.masters} {
 		for k, until := range m {
 			if until <= t {
 				delete(m, k)
@@ -245,29 +250,38 @@ func (c *Catalog) sweepLocked(now time.Time) {
 	c.full = len(c.names) >= c.opt.MaxNames
 }
 
+// Judgement is what the catalog says of one path.
+type Judgement struct {
+	Known telemetry.Known
+	// Target is the target duration of a learned media playlist; 0
+	// otherwise.
+	Target time.Duration
+	// Master is true for a learned master playlist.
+	Master bool
+}
+
 // Lookup judges the object at path (a clean absolute path, no query):
 // listed, unlisted (its directory is in scope and no playlist lists it),
-// or unjudged. For a learned media playlist it also returns its target
-// duration; 0 otherwise.
-func (c *Catalog) Lookup(path string) (telemetry.Known, time.Duration) {
+// or unjudged.
+func (c *Catalog) Lookup(path string) Judgement {
 	t := c.now().UnixNano()
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if until, ok := c.names[path]; ok && until > t {
-		var target time.Duration
+		j := Judgement{Known: telemetry.KnownListed, Master: c.masters[path] > t}
 		if l, ok := c.lists[path]; ok {
-			target = l.target
+			j.Target = l.target
 		}
-		return telemetry.KnownListed, target
+		return j
 	}
 	if c.full {
-		return telemetry.KnownUnjudged, 0
+		return Judgement{}
 	}
 	d := dir(path)
 	if c.open[d] > t || c.waitDirs[d] > 0 || c.dirs[d] <= t {
-		return telemetry.KnownUnjudged, 0
+		return Judgement{}
 	}
-	return telemetry.KnownUnlisted, 0
+	return Judgement{Known: telemetry.KnownUnlisted}
 }
 
 // KeepRemoved returns how long removed names stay listed.

@@ -29,7 +29,7 @@ const master = "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\nlow/index.m3u8\n#EX
 
 func expect(t *testing.T, c *Catalog, path string, want telemetry.Known) {
 	t.Helper()
-	if got, _ := c.Lookup(path); got != want {
+	if got := c.Lookup(path).Known; got != want {
 		t.Errorf("Lookup(%q) = %s, want %s", path, got, want)
 	}
 }
@@ -49,7 +49,7 @@ func TestCatalogJudgesByPlaylist(t *testing.T) {
 	expect(t, c, "/live/seg_00016.ts", telemetry.KnownUnlisted)
 	expect(t, c, "/live/x8812734.ts", telemetry.KnownUnlisted)
 	expect(t, c, "/other/x8812734.ts", telemetry.KnownUnjudged) // not a live rendition's place
-	if _, target := c.Lookup("/live/index.m3u8"); target != 2*time.Second {
+	if target := c.Lookup("/live/index.m3u8").Target; target != 2*time.Second {
 		t.Errorf("target duration = %v, want 2s", target)
 	}
 }
@@ -74,6 +74,9 @@ func TestCatalogWaitsForEveryRendition(t *testing.T) {
 	c := newTestCatalog(clk)
 	c.Learn("/live/master.m3u8", []byte(master))
 	expect(t, c, "/live/master.m3u8", telemetry.KnownListed)
+	if !c.Lookup("/live/master.m3u8").Master || c.Lookup("/live/low/index.m3u8").Master {
+		t.Error("the master, and only it, is a master")
+	}
 	expect(t, c, "/live/low/index.m3u8", telemetry.KnownListed)
 	expect(t, c, "/live/high/index.m3u8", telemetry.KnownListed)
 	c.Learn("/live/low/index.m3u8", media(1, "a1.ts", "a2.ts"))

@@ -51,11 +51,16 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	known, target := s.Catalog.Lookup(path)
+	j := s.Catalog.Lookup(path)
+	known := j.Known
 	rec.Known = known
 	s.Catalog.Judged[known].Add(1)
 	if s.Viewers != nil {
-		rec.Viewer, rec.Offbeat = s.Viewers.Look(rec.Client, rec.Class, rec.Repeats, target, s.Now())
+		cls := rec.Class
+		if j.Master {
+			cls = telemetry.ClassMaster // routed as a playlist, known as a master
+		}
+		rec.Viewer, rec.Offbeat = s.Viewers.Look(rec.Client, cls, rec.Repeats, j.Target, s.Now())
 	}
 	if known != telemetry.KnownUnlisted || rec.Class != telemetry.ClassSegment {
 		s.Next.ServeHTTP(w, r)

@@ -28,6 +28,9 @@ const (
 	// pace window, and fewer than a quarter as many segments, is polling,
 	// not watching.
 	playlistOnly = 8
+	// maxMasters: a player loads the master once when it starts; this
+	// many in two pace windows is polling it.
+	maxMasters   = 2
 	viewerShards = 64
 	// defaultMaxClients bounds the clients followed; past it new ones are
 	// not followed (they are not viewers until room frees up).
@@ -54,8 +57,10 @@ type follow struct {
 	viewerUntil int64 // a viewer until then
 	since       int64 // start of the current pace window
 	lists, segs int   // counted in the current pace window
-	prevLists   int   // ... and in the previous one
+	masters     int
+	prevLists   int // ... and in the previous one
 	prevSegs    int
+	prevMasters int
 	target      time.Duration // target duration of its last playlist
 	last        int64         // last request seen
 }
@@ -95,6 +100,8 @@ func (v *Viewers) Look(client netip.Addr, cls telemetry.Class, repeats int, targ
 	}
 	lists, segs := f.lists+f.prevLists, f.segs+f.prevSegs
 	switch cls {
+	case telemetry.ClassMaster:
+		offbeat = repeats > maxRepeats || f.masters+f.prevMasters >= maxMasters
 	case telemetry.ClassMedia:
 		offbeat = repeats > maxRepeats || (lists >= playlistOnly && segs*4 < lists)
 	case telemetry.ClassSegment:
@@ -119,9 +126,10 @@ func (f *follow) maxSegments() int {
 func (f *follow) roll(t int64) {
 	switch {
 	case t-f.since >= 2*int64(paceWindow):
-		f.since, f.lists, f.segs, f.prevLists, f.prevSegs = t, 0, 0, 0, 0
+		f.since, f.lists, f.segs, f.masters, f.prevLists, f.prevSegs, f.prevMasters = t, 0, 0, 0, 0, 0, 0
 	case t-f.since >= int64(paceWindow):
-		f.since, f.prevLists, f.prevSegs, f.lists, f.segs = t, f.lists, f.segs, 0, 0
+		f.since, f.prevLists, f.prevSegs, f.prevMasters = t, f.lists, f.segs, f.masters
+		f.lists, f.segs, f.masters = 0, 0, 0
 	}
 }
 
@@ -129,10 +137,10 @@ func (f *follow) roll(t int64) {
 // by the cache (from its store or the origin, never the edge's own pages)
 // make a client a viewer; asking one URL again and again unmakes it.
 func (v *Viewers) Observe(rec *telemetry.Record, _ *http.Request, now time.Time) {
-	if rec.Known != telemetry.KnownListed || rec.Stage != "cache" || rec.Status < 200 || rec.Status >= 400 {
+	if rec.Known != telemetry.KnownListed || !rec.ServedObject() {
 		return
 	}
-	if rec.Class != telemetry.ClassMedia && rec.Class != telemetry.ClassSegment {
+	if rec.Class != telemetry.ClassMaster && rec.Class != telemetry.ClassMedia && rec.Class != telemetry.ClassSegment {
 		return
 	}
 	sh := v.shard(rec.Client)
@@ -141,7 +149,7 @@ func (v *Viewers) Observe(rec *telemetry.Record, _ *http.Request, now time.Time)
 	defer sh.mu.Unlock()
 	f := sh.m[rec.Client]
 	if f == nil {
-		if rec.Class != telemetry.ClassMedia || !v.roomLocked(sh, t) {
+		if rec.Class == telemetry.ClassSegment || !v.roomLocked(sh, t) {
 			return // a viewer starts with a playlist
 		}
 		f = &follow{since: t}
@@ -154,6 +162,8 @@ func (v *Viewers) Observe(rec *telemetry.Record, _ *http.Request, now time.Time)
 		return
 	}
 	switch rec.Class {
+	case telemetry.ClassMaster:
+		f.masters++
 	case telemetry.ClassMedia:
 		f.lists++
 		f.lastList = t

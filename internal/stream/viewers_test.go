@@ -80,3 +80,25 @@ func TestViewersOffbeat(t *testing.T) {
 		t.Errorf("Count = %d viewers, want 0", n)
 	}
 }
+
+// TestViewersMasterPolling: a player loads the master once; a client that
+// loads it every second is out of a player's pace after a few.
+func TestViewersMasterPolling(t *testing.T) {
+	clk := newClock()
+	v := NewViewers(0)
+	bot := netip.MustParseAddr("127.0.0.6")
+	for i := 0; i < maxMasters; i++ {
+		if _, off := v.Look(bot, telemetry.ClassMaster, 1, 0, clk.t); off {
+			t.Fatalf("master %d offbeat already", i+1)
+		}
+		done(v, bot, telemetry.ClassMaster, "cache", 200, clk.t)
+		clk.add(time.Second)
+	}
+	if _, off := v.Look(bot, telemetry.ClassMaster, 1, 0, clk.t); !off {
+		t.Errorf("%d masters in %d s is no player's pace", maxMasters, maxMasters)
+	}
+	clk.add(2*paceWindow + time.Second)
+	if _, off := v.Look(bot, telemetry.ClassMaster, 1, 0, clk.t); off {
+		t.Error("a player that starts again later is at its pace")
+	}
+}
