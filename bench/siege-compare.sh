@@ -10,9 +10,12 @@
 #     nginx's own documentation (limit_req, limit_conn, timeouts, cache lock);
 #   - Varnish: bench/varnish/default.vcl (grace, coalescing, vsthrottle).
 #
-# The origin counts its requests by kind on /_synth/metrics; siege reads
-# that page for every proxy, so "origin requests" mean the same thing in
-# every row. Each proxy runs alone on CPU $SERVER_CPU; the origin and siege
+# The origin counts every request it receives on /_synth/metrics
+# (synth_requests_received_total); siege reads that page for every proxy,
+# so "origin requests" mean the same thing in every row. Issue 11's
+# scenarios (mimic-unknown, mimic-listed) assume a weak origin: for them it
+# runs with 2 renditions and the capacity of $WEAK_ORIGIN (~400
+# requests/s, the rest refused 503); see origin_flags. Each proxy runs alone on CPU $SERVER_CPU; the origin and siege
 # share $LOAD_CPU. Every process started here is stopped on exit, error or
 # Ctrl-C, every siege run is bounded, and a watchdog bounds the whole run.
 # Reports: bench/out/siege/<proxy>/<scenario>.{json,html,txt}; scoreboard:
@@ -20,8 +23,11 @@
 #
 # Knobs (environment):
 #   SCENARIOS="kickoff get-flood cache-bust login-flood slowloris slow-read
-#              conn-flood h2-flood botnet-low-and-slow"   (kickoff is the
-#              baseline for "excess origin requests": keep it in the list)
+#              conn-flood h2-flood botnet-low-and-slow mimic-unknown
+#              mimic-listed"   (kickoff is the baseline for "excess origin
+#              requests": keep it in the list)
+#   WEAK_ORIGIN="--renditions 2 --latency 20ms --max-concurrent 8 --max-queue 20"
+#                    the origin's flags for the mimic-* scenarios
 #   SCALE=0.5        siege --scale (arrival rates)
 #   DUR=30s          siege --duration (the scenario's phases, shrunk)
 #   PROXIES="rempart nginx varnish"
@@ -41,7 +47,8 @@ source "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."   # the repository root
 
-SCENARIOS=${SCENARIOS:-kickoff get-flood cache-bust login-flood slowloris slow-read conn-flood h2-flood botnet-low-and-slow}
+SCENARIOS=${SCENARIOS:-kickoff get-flood cache-bust login-flood slowloris slow-read conn-flood h2-flood botnet-low-and-slow mimic-unknown mimic-listed}
+WEAK_ORIGIN=${WEAK_ORIGIN:---renditions 2 --latency 20ms --max-concurrent 8 --max-queue 20}
 SCALE=${SCALE:-0.5}
 DUR=${DUR:-30s}
 PROXIES=${PROXIES:-rempart nginx varnish}
@@ -60,7 +67,7 @@ HOST=127.0.0.1   # every listener and every request stays on loopback
 SEGMENT=2s       # the origin's segment duration (bench/varnish/default.vcl's playlist grace assumes it)
 
 COMMAND="$(printf '%q ' "$0" "$@")"; COMMAND=${COMMAND% }
-ENV_USED="SCENARIOS=\"$SCENARIOS\" SCALE=$SCALE DUR=$DUR PROXIES=\"$PROXIES\" H2C=$H2C"
+ENV_USED="SCENARIOS=\"$SCENARIOS\" SCALE=$SCALE DUR=$DUR PROXIES=\"$PROXIES\" H2C=$H2C WEAK_ORIGIN=\"$WEAK_ORIGIN\""
 [ -n "$REMPART_BIN" ] && ENV_USED+=" REMPART_BIN=$REMPART_BIN"
 PIDS=()               # every background process we started, stopped by cleanup
 TMP=""                # binaries, configs, logs, nginx temp paths, Varnish work dirs
@@ -168,9 +175,20 @@ build() {
 
 # --- servers -----------------------------------------------------------------
 
+# origin_flags prints the origin's extra flags for scenario $1: issue 11's
+# scenarios are written for a weak origin of 2 renditions.
+origin_flags() {
+  case $1 in
+    mimic-*) echo "$WEAK_ORIGIN" ;;
+  esac
+}
+
+# start_origin starts a fresh origin for scenario $1.
 start_origin() {
+  local extra
+  read -r -a extra <<<"$(origin_flags "$1")"
   taskset -c "$LOAD_CPU" "$BIN" origin --log-level warn --listen "$HOST:$ORIGIN_PORT" \
-    --segment-duration "$SEGMENT" >>"$LOGS/origin.log" 2>&1 &
+    --segment-duration "$SEGMENT" "${extra[@]}" >>"$LOGS/origin.log" 2>&1 &
   PIDS+=($!)
   ORIGIN_PID=$!
   wait_http "http://$HOST:$ORIGIN_PORT/_synth/metrics" || die "origin did not start: $(tail -5 "$LOGS/origin.log")"
@@ -246,7 +264,7 @@ siege_run() {
   out=$SIEGE_DIR/$proxy/$sc
   mkdir -p "$SIEGE_DIR/$proxy"
   rm -f "$out".json "$out".html "$out".txt "$out".cpu "$out".load
-  start_origin
+  start_origin "$sc"
   start_proxy "$proxy"
   secs=$(seconds "$DUR")
   log "$sc vs $proxy ($TARGET, scale $SCALE, $DUR)"
@@ -259,7 +277,7 @@ siege_run() {
   timeout -k 5 $(( secs + 60 )) taskset -c "$LOAD_CPU" "$BIN" siege \
     --scenario "$sc" --target "$TARGET" --scale "$SCALE" --duration "$DUR" \
     --origin-metrics "http://$HOST:$ORIGIN_PORT/_synth/metrics" \
-    --origin-metric synth_requests_total \
+    --origin-metric synth_requests_received_total \
     --origin-segment-metric 'synth_requests_total{kind="segment"}' \
     --report-json "$out.json" --report-html "$out.html" --progress none >"$out.txt" 2>&1 &
   sp=$!
@@ -298,7 +316,7 @@ machine_info() {
 - load average before the run: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)
 - versions: $(go version | awk '{print $3}'), rempart $("$BIN" version 2>/dev/null | head -1 | sed 's/^rempart //'), $ng, $vv, varnish-modules $(dpkg-query -W -f='${Version}' varnish-modules 2>/dev/null)
 - pinning: proxy on CPU $SERVER_CPU (rempart GOMAXPROCS=1, nginx worker_processes 1, varnishd taskset); origin and siege on CPU $LOAD_CPU
-- origin: \`rempart origin --segment-duration $SEGMENT\`, restarted for every run; siege reads \`/_synth/metrics\` (\`synth_requests_total\`) for every proxy
+- origin: \`rempart origin --segment-duration $SEGMENT\` (for the mimic scenarios: \`$WEAK_ORIGIN\`), restarted for every run; siege reads \`/_synth/metrics\` (\`synth_requests_received_total\`: every request the origin received) for every proxy
 EOF
 }
 

@@ -25,7 +25,7 @@ func sample(scenario string, origin float64, attack int64) *report.Report {
 		Pops: []report.Pop{{
 			Name: "viewers", Role: "viewer", Requests: 900,
 			ByKind:  map[string]report.Percentiles{"segment": {P99: 42}},
-			Viewers: &report.Viewers{Viewers: 200, StallFree: 190, StartupMs: report.Percentiles{P95: 1234}},
+			Viewers: &report.Viewers{Viewers: 200, StallFree: 190, Refused: 7, StartupMs: report.Percentiles{P95: 1234}},
 		}},
 		Origin: &report.Origin{Requests: origin, RequestsPerSegment: 1.5},
 		Checks: []report.Check{{Expr: "stall_free_viewers >= 0.99", Value: 0.95, Pass: false}},
@@ -49,6 +49,7 @@ func TestReduce(t *testing.T) {
 		{"per segment", row.PerSegment, 1.5},
 		{"origin rate skips the first phase", row.OriginRate, 20},
 		{"attack requests", float64(row.Attack), 1000},
+		{"refused viewers", float64(row.Refused), 7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,7 +106,7 @@ func TestBoard(t *testing.T) {
 	b.Write(&sb)
 	out := sb.String()
 	for _, want := range []string{
-		"| get-flood | rempart | **FAIL** | 95.0 % (200) | 1234 | 42 | 1.50 | 20 | 1000 | +200 (20.0 %) | 429 50.0 % · 2xx 25.0 % · error 25.0 % |",
+		"| get-flood | rempart | **FAIL** | 95.0 % (200) | 7 | 1234 | 42 | 500 | 1.50 | 20 | 1000 | +200 (20.0 %) | 429 50.0 % · 2xx 25.0 % · error 25.0 % |",
 		"| kickoff | nginx | no report |",
 		"- kickoff / rempart: stall_free_viewers >= 0.99 (was 0.95)",
 	} {

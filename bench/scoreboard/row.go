@@ -12,6 +12,7 @@ import (
 type Row struct {
 	StallFree    float64 // viewers who started and never stalled ÷ viewers, all viewer populations
 	Viewers      int64
+	Refused      int64   // viewers refused at least once, all viewer populations
 	StartupP95   float64 // ms, worst viewer population
 	SegmentP99   float64 // ms, viewers' segment requests, worst population
 	PerSegment   float64 // origin segment requests ÷ distinct segments viewers got
@@ -39,6 +40,7 @@ func reduce(r *report.Report) Row {
 		case p.Viewers != nil:
 			started += p.Viewers.Viewers
 			free += p.Viewers.StallFree
+			row.Refused += p.Viewers.Refused
 			row.StartupP95 = max(row.StartupP95, p.Viewers.StartupMs.P95)
 			row.SegmentP99 = max(row.SegmentP99, p.ByKind["segment"].P99)
 		}

@@ -7,16 +7,19 @@ import (
 )
 
 // header of the table; Legend explains every column.
-const header = "| scenario | proxy | thresholds | stall-free viewers | startup p95 ms | segment p99 ms | " +
-	"origin req/segment | origin req/s (attack) | attack requests | excess origin req ÷ attack | attacker outcomes |\n" +
-	"|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n"
+const header = "| scenario | proxy | thresholds | stall-free viewers | refused viewers | startup p95 ms | segment p99 ms | " +
+	"origin requests | origin req/segment | origin req/s (attack) | attack requests | excess origin req ÷ attack | attacker outcomes |\n" +
+	"|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
 
 // Legend defines the columns, printed under the table.
 const Legend = `Columns: **thresholds** — the scenario's own thresholds (siege's exit
 status), PASS or FAIL; **stall-free viewers** — viewers who started and never
-stalled ÷ all viewers (the viewer count in brackets); **startup p95** — join to
+stalled ÷ all viewers (the viewer count in brackets); **refused viewers** —
+viewers refused at least once (a 403 or 429 they neither solved nor waited
+on, or a web page in place of media); **startup p95** — join to
 first picture; **segment p99** — the viewers' segment requests
-(latency_by_kind_ms.segment); **origin req/segment** — origin segment requests
+(latency_by_kind_ms.segment); **origin requests** — what the origin counted
+during the run (every request it received); **origin req/segment** — origin segment requests
 ÷ distinct segments the viewers received (1.00 = each segment fetched once);
 **origin req/s (attack)** — the origin's mean request rate over the attack
 phases (every phase but the first, "before"); **attack requests** — requests
@@ -38,7 +41,7 @@ func (b *Board) Write(w io.Writer) {
 		for _, px := range b.Proxies {
 			r := b.Reports[sc][px]
 			if r == nil {
-				fmt.Fprintf(w, "| %s | %s | no report |  |  |  |  |  |  |  |  |\n", sc, px)
+				fmt.Fprintf(w, "| %s | %s | no report |  |  |  |  |  |  |  |  |  |  |\n", sc, px)
 				continue
 			}
 			row := reduce(r)
@@ -63,17 +66,18 @@ func (b *Board) line(sc, px string, row Row) string {
 	if row.Stopped != "" && row.Stopped != "completed" {
 		verdict += " (" + row.Stopped + ")"
 	}
-	perSeg, rate, excess := "n/a", "n/a", "–"
+	origin, perSeg, rate, excess := "n/a", "n/a", "n/a", "–"
 	if row.HasOrigin {
+		origin = fmt.Sprintf("%.0f", row.Origin)
 		perSeg = fmt.Sprintf("%.2f", row.PerSegment)
 		rate = fmt.Sprintf("%.0f", row.OriginRate)
 		if base, ok := b.baseline(px); ok && row.Attack > 0 {
 			excess = excessCell(row.Origin-base, row.Attack)
 		}
 	}
-	return fmt.Sprintf("| %s | %s | %s | %.1f %% (%d) | %.0f | %.0f | %s | %s | %d | %s | %s |\n",
-		sc, px, verdict, 100*row.StallFree, row.Viewers, row.StartupP95, row.SegmentP99,
-		perSeg, rate, row.Attack, excess, mixCell(row.AttackStatus))
+	return fmt.Sprintf("| %s | %s | %s | %.1f %% (%d) | %d | %.0f | %.0f | %s | %s | %s | %d | %s | %s |\n",
+		sc, px, verdict, 100*row.StallFree, row.Viewers, row.Refused, row.StartupP95, row.SegmentP99,
+		origin, perSeg, rate, row.Attack, excess, mixCell(row.AttackStatus))
 }
 
 // excessCell shows the extra origin requests and their share of the attack.
