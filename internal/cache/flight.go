@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rempart/rempart/internal/config"
+	"github.com/rempart/rempart/internal/origin"
 	"github.com/rempart/rempart/internal/telemetry"
 )
 
@@ -164,7 +165,7 @@ func (f *flight) run(ctx context.Context) {
 func (f *flight) fail(err error) {
 	if errors.Is(err, errTooBig) {
 		f.s.markPass(f.key)
-	} else {
+	} else if !errors.Is(err, origin.ErrLaneFull) { // the edge's choice, not the origin's fault
 		f.originFailed(err)
 	}
 	f.mu.Lock()

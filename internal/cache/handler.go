@@ -28,10 +28,26 @@ type Handler struct {
 	fetcher      Fetcher
 	fetchTimeout time.Duration
 	log          *slog.Logger
+	unknown      *unknownGate
+
 	// Learner, when set, is given every playlist the cache stores or
 	// revalidates (its path and body), before any waiter is served: the
 	// stream catalog learns what the site's playlists list.
 	Learner func(path string, body []byte)
+	// Listed reports whether a stream of the site lists the object at path
+	// (the request's). With it, a miss for an object neither listed nor
+	// had by the cache goes in the origin's unknown lane
+	// (origin.LaneUnknown) and, for a segment, before the unknown-name
+	// gate. nil: every object is known, one lane, no gate. Set it, and the
+	// fields below, before the handler serves.
+	Listed func(path string) bool
+	// InScope reports whether path lies where the stream knows every
+	// object that exists; the stream stage judges those, so the
+	// unknown-name gate leaves them alone. nil: no path is in scope.
+	InScope func(path string) bool
+	// NoUnknownGate turns the unknown-name gate off
+	// (sites[].unknown_gate: false). Zero: on.
+	NoUnknownGate bool
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -47,7 +63,8 @@ func NewHandler(store *Store, site string, policies [telemetry.NumClasses]config
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{store: store, site: site, policies: policies, fetcher: f, fetchTimeout: fetchTimeout, log: logger}
+	h := &Handler{store: store, site: site, policies: policies, fetcher: f, fetchTimeout: fetchTimeout, log: logger,
+		unknown: &unknownGate{}}
 	h.stripped = policies
 	for i := range h.stripped {
 		h.stripped[i].QueryKeep, h.stripped[i].KeepAllQuery = nil, false
@@ -102,8 +119,15 @@ func (h *Handler) lookupMiss(w http.ResponseWriter, r *http.Request, rec *teleme
 		h.pass(w, r, rec, queryOf(target), false, "hit_for_pass")
 		return
 	}
+	fetcher, ok := h.missFetcher(key, r.URL.Path, cls, now)
+	if !ok {
+		h.refuseUnknown(w)
+		return
+	}
 	f, fresh, joined, err := h.store.acquire(key, r.Header, func() *flight {
-		return h.newFlight(r, key, target, cls, rec.ClassFixed, stale)
+		f := h.newFlight(r, key, target, cls, rec.ClassFixed, stale)
+		f.fetcher = fetcher
+		return f
 	})
 	switch {
 	case err != nil:

@@ -93,6 +93,10 @@ var (
 
 // writeError answers with a tiny text error and records the outcome.
 func writeError(w http.ResponseWriter, r *http.Request, rec *telemetry.Record, code int, reason string) {
+	if reason == reasonOriginBusy {
+		refuseBusy(w)
+		return
+	}
 	body := bodyBadGateway
 	switch code {
 	case http.StatusGatewayTimeout:
@@ -132,6 +136,8 @@ func errorStatus(err error) (int, string) {
 		return http.StatusBadRequest, "client_body"
 	case errors.Is(err, origin.ErrBadPath):
 		return http.StatusBadRequest, "bad_path"
+	case errors.Is(err, origin.ErrLaneFull):
+		return http.StatusServiceUnavailable, reasonOriginBusy
 	case errors.Is(err, ErrClosed):
 		return http.StatusServiceUnavailable, "closed"
 	case errors.Is(err, errWaitTimeout):

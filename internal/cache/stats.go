@@ -55,6 +55,10 @@ type Stats struct {
 	// duration by default): a frozen live stream.
 	PlaylistTooOld atomic.Uint64
 
+	// UnknownRefused counts segment misses the unknown-name gate answered
+	// 404 itself: names no stream lists while the origin had none of them.
+	UnknownRefused atomic.Uint64
+
 	objects func() int
 	bytes   func() uint64
 }

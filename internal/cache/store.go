@@ -46,6 +46,7 @@ type Store struct {
 
 	objects  *otter.Cache[string, *entry]
 	passKeys *otter.Cache[string, struct{}]
+	seen     *otter.Cache[string, struct{}] // objects got lately (lane.go)
 	stats    Stats
 	logs     logLimiter
 
@@ -133,6 +134,9 @@ func (s *Store) buildTables() error {
 	if err != nil {
 		return fmt.Errorf("hit-for-pass table: %w", err)
 	}
+	if s.seen, err = newSeenTable(s.clock); err != nil {
+		return fmt.Errorf("seen table: %w", err)
+	}
 	return nil
 }
 
@@ -160,6 +164,7 @@ func (s *Store) Close() {
 		s.wg.Wait()
 		s.objects.StopAllGoroutines()
 		s.passKeys.StopAllGoroutines()
+		s.seen.StopAllGoroutines()
 	})
 }
 

@@ -52,6 +52,7 @@ func (s *Site) defaults() {
 	setDefault(&u.UnknownShare, 0.25)
 	s.Admission.defaults()
 	s.Streams.defaults()
+	setDefaultPtr(&s.UnknownGate, true)
 	// Classes need no defaults here: Site.Policy resolves unset fields
 	// against ClassDefaults.
 }

@@ -39,6 +39,7 @@ func TestDefaults(t *testing.T) {
 		{"upstream.breaker_failures", s.Upstream.BreakerFailures, 5},
 		{"upstream.breaker_cooldown", s.Upstream.BreakerCooldown, 5 * time.Second},
 		{"upstream.unknown_share", s.Upstream.UnknownShare, 0.25},
+		{"unknown_gate", *s.UnknownGate, true},
 	}
 	for _, tt := range tests {
 		if !reflect.DeepEqual(tt.got, tt.want) {

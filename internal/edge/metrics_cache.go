@@ -37,6 +37,7 @@ var cacheCounters = []struct {
 	{"playlist_refresh_failures", "Failed origin fetches of live media playlists.", func(s *cache.Stats) *atomic.Uint64 { return &s.PlaylistRefreshFailures }, nil},
 	{"playlist_stale_served", "Live media playlists served stale because the origin failed or was slow.", func(s *cache.Stats) *atomic.Uint64 { return &s.PlaylistStaleServed }, nil},
 	{"playlist_too_old", "Live media playlist requests refused because the last copy was past its bound (frozen stream).", func(s *cache.Stats) *atomic.Uint64 { return &s.PlaylistTooOld }, nil},
+	{"unknown_refused", "Segment misses for names no stream lists answered 404 by the edge (the origin had none of them lately).", func(s *cache.Stats) *atomic.Uint64 { return &s.UnknownRefused }, nil},
 }
 
 func init() {

@@ -101,6 +101,7 @@ func (p *pipeline) buildSite(s *config.Site, mode string, store *cache.Store, de
 		return route.Site{}, nil, fmt.Errorf("site %s: %w", s.Name, err)
 	}
 	ch := cache.NewHandler(store, s.Name, s.Policies(), pool, s.Upstream.FetchTimeout, log)
+	ch.NoUnknownGate = s.UnknownGate != nil && !*s.UnknownGate
 	var h http.Handler = ch
 	if h, err = p.admit(s, def.rooms, h); err != nil {
 		pool.Close()
