@@ -256,7 +256,8 @@ func fixedPrint(ua string) fingerprint {
 // viewerUA is the User-Agent of siege's viewer models.
 const viewerUA = "rempart-siege/1"
 
-// viewerPrint is the request of siege's viewer models (viewer.client.encode).
+// viewerPrint is the request of siege's viewer models (viewer.client.encode;
+// the viewer package's TestRequestIsTheBotsViewerPrint holds them together).
 func viewerPrint(ua string) fingerprint {
 	return fingerprint{name: "viewer", headers: [][2]string{{"Host", ""}, {"User-Agent", ua}, {"Accept", "*/*"}}}
 }

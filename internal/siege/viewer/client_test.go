@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -175,6 +176,21 @@ func TestCheckClient(t *testing.T) {
 	for name, m := range Models() {
 		if _, ok := m.(sim.ParamChecker); !ok {
 			t.Errorf("viewer model %s does not check its client parameter", name)
+		}
+	}
+}
+
+// TestRequestIsTheBotsViewerPrint: a player's request, before the target
+// sets a cookie, is exactly what attack's fingerprint "viewer" sends (Host,
+// User-Agent, Accept, in that order): change one, change the other.
+func TestRequestIsTheBotsViewerPrint(t *testing.T) {
+	for _, kind := range []string{clientBrowser, clientPlayer} {
+		env, _ := newEnv(t, "http://127.0.0.1:9", sim.Params{"client": kind})
+		cl := newClient(env, sim.Client{}, env.Params[0], time.Now)
+		u, _ := url.Parse("http://127.0.0.1:9/live/240p/7.ts")
+		got := string(cl.encode(&request{url: u}))
+		if want := "GET /live/240p/7.ts HTTP/1.1\r\nHost: 127.0.0.1:9\r\nUser-Agent: rempart-siege/1\r\nAccept: */*\r\n\r\n"; got != want {
+			t.Errorf("%s request:\n%q\nwant\n%q", kind, got, want)
 		}
 	}
 }
