@@ -2,12 +2,14 @@ package edge
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/rempart/rempart/internal/cache"
 	"github.com/rempart/rempart/internal/config"
 	"github.com/rempart/rempart/internal/stream"
+	"github.com/rempart/rempart/internal/telemetry"
 )
 
 // streams is what the edge knows of its sites' live streams: one catalog
@@ -52,8 +54,29 @@ func (s *streams) each(f func(site string, c *stream.Catalog)) {
 func (s *streams) stage(site *config.Site, mode string, h *cache.Handler, next http.Handler) http.Handler {
 	c := s.catalog(site.Name, site.Streams.KeepRemoved)
 	h.Learner = c.Learn
+	h.Listed, h.InScope = cacheHooks(c, site.Streams.Pass)
 	return &stream.Stage{
 		Catalog: c, Viewers: s.viewers, Refuse: site.Streams.Refuse(), Shadow: mode == "shadow",
 		Pass: site.Streams.Pass, Now: s.now, Next: next,
 	}
+}
+
+// cacheHooks are the cache's Listed and InScope from catalog c: listed
+// when c lists the path, or when it lies under a pass prefix (never
+// judged, so never held back as unknown); in scope where c judges.
+func cacheHooks(c *stream.Catalog, pass []string) (listed, inScope func(string) bool) {
+	listed = func(p string) bool {
+		for _, pre := range pass {
+			if strings.HasPrefix(p, pre) {
+				return true
+			}
+		}
+		k := c.Lookup(p).Known
+		return k == telemetry.KnownListed
+	}
+	inScope = func(p string) bool {
+		k := c.Lookup(p).Known
+		return k != telemetry.KnownUnjudged
+	}
+	return listed, inScope
 }
