@@ -94,6 +94,7 @@ func (d *defences) run(ctx context.Context, start func(func() error)) {
 		start(func() error { return d.evidence.Run(ctx) })
 	}
 	start(func() error { d.tick(ctx); return nil })
+	start(func() error { d.streams.prefetch.Run(ctx); return nil })
 	start(func() error { return d.rooms.Run(ctx) })
 }
 

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -16,16 +17,50 @@ import (
 // per site, and the viewers known by what they do. Like the defences it
 // survives reloads: a reload must not forget which segments exist.
 type streams struct {
-	now     func() time.Time
-	viewers *stream.Viewers
+	now      func() time.Time
+	viewers  *stream.Viewers
+	prefetch *stream.Prefetcher // the edge's own playlist fetches, every site's
 
 	mu       sync.Mutex
 	catalogs map[string]*stream.Catalog // site name → its catalog
+	caches   map[string]*cache.Handler  // site name → its cache stage now
 }
 
 func newStreams(now func() time.Time) *streams {
-	return &streams{now: now, viewers: stream.NewViewers(0), catalogs: make(map[string]*stream.Catalog)}
+	s := &streams{now: now, viewers: stream.NewViewers(0), catalogs: make(map[string]*stream.Catalog),
+		caches: make(map[string]*cache.Handler)}
+	s.prefetch = stream.NewPrefetcher(s.fetch)
+	return s
 }
+
+// fetch asks a site's cache for a playlist, as a player would but with no
+// client: the cache coalesces it with players' requests and teaches the
+// catalog what it lists. site and path come joined by a newline.
+func (s *streams) fetch(ctx context.Context, sitePath string) {
+	site, path, _ := strings.Cut(sitePath, "\n")
+	s.mu.Lock()
+	h := s.caches[site]
+	s.mu.Unlock()
+	if h == nil {
+		return
+	}
+	r, err := http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
+	if err != nil {
+		return
+	}
+	r.URL.Path = path
+	tw := telemetry.NewWriter(nowhere{}, s.now())
+	defer tw.Release()
+	tw.Rec.Site, tw.Rec.Class = site, telemetry.ClassMedia
+	h.ServeHTTP(tw, r)
+}
+
+// nowhere is a response writer that keeps nothing.
+type nowhere struct{}
+
+func (nowhere) Header() http.Header         { return http.Header{} }
+func (nowhere) Write(p []byte) (int, error) { return len(p), nil }
+func (nowhere) WriteHeader(int)             {}
 
 // catalog returns site's catalog, made on first use with keep; a reload
 // that changes keep_removed starts a fresh one.
@@ -55,9 +90,14 @@ func (s *streams) stage(site *config.Site, mode string, h *cache.Handler, next h
 	c := s.catalog(site.Name, site.Streams.KeepRemoved)
 	h.Learner = c.Learn
 	h.Listed, h.InScope = cacheHooks(c, site.Streams.Pass)
+	s.mu.Lock()
+	s.caches[site.Name] = h
+	s.mu.Unlock()
+	name := site.Name
 	return &stream.Stage{
 		Catalog: c, Viewers: s.viewers, Refuse: site.Streams.Refuse(), Shadow: mode == "shadow",
 		Pass: site.Streams.Pass, Now: s.now, Next: next,
+		Prefetch: func(path string) { s.prefetch.Ask(name + "\n" + path) },
 	}
 }
 
@@ -71,8 +111,9 @@ func cacheHooks(c *stream.Catalog, pass []string) (listed, inScope func(string) 
 				return true
 			}
 		}
-		k := c.Lookup(p).Known
-		return k == telemetry.KnownListed
+		// Until a first playlist is learned, playlists are what players
+		// ask first: the known lane, not the attackers' share.
+		return c.Lookup(p).Known == telemetry.KnownListed || (c.Empty() && strings.HasSuffix(p, ".m3u8"))
 	}
 	inScope = func(p string) bool {
 		k := c.Lookup(p).Known

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rempart/rempart/internal/edge"
 )
@@ -52,5 +53,48 @@ func TestUnlistedSegmentsNeverReachTheOrigin(t *testing.T) {
 	}
 	if m := scrape(t, e); metricLine(m, `rempart_stream_refused_total{site="default"} 50`) == "" {
 		t.Errorf("unlisted refusals are not in the metrics:\n%s", metricLine(m, "rempart_stream_refused_total"))
+	}
+}
+
+// TestUnwatchedRenditionIsFetchedByTheEdge: in a flat layout whose master
+// lists two renditions, players here fetched only one; unknown names in
+// that directory make the edge fetch the other rendition's playlist
+// itself, and from then on they are refused without reaching the origin.
+func TestUnwatchedRenditionIsFetchedByTheEdge(t *testing.T) {
+	o := newOrigin(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=1")
+		switch r.URL.Path {
+		case "/master.m3u8":
+			fmt.Fprint(w, "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=500000\nlow.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=900000\nhigh.m3u8\n")
+		case "/low.m3u8", "/high.m3u8":
+			n := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), ".m3u8")
+			fmt.Fprintf(w, "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:2,\n%s3.ts\n#EXTINF:2,\n%s4.ts\n", n, n)
+		case "/low3.ts", "/low4.ts", "/high3.ts", "/high4.ts":
+			fmt.Fprint(w, "segment")
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	e := startEdge(t, quick(t, o.URL), edge.Options{})
+	base := "http://" + e.Addr()
+	c := &http.Client{}
+	get(t, c, base+"/master.m3u8")
+	get(t, c, base+"/low.m3u8")
+	refused := 0
+	deadline := time.Now().Add(5 * time.Second)
+	for i := 0; refused < 20 && time.Now().Before(deadline); i++ {
+		if code, body, _ := get(t, c, fmt.Sprintf("%s/x%d.ts", base, i)); code == http.StatusNotFound && strings.Contains(body, "no playlist") {
+			refused++
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if refused < 20 {
+		t.Fatalf("unknown names beside an unwatched rendition are still sent to the origin")
+	}
+	if n := o.count("/high.m3u8"); n < 1 || n > 3 {
+		t.Errorf("the unwatched rendition's playlist was fetched %d times, want 1 to 3", n)
+	}
+	if code, _, _ := get(t, c, base+"/high4.ts"); code == http.StatusNotFound {
+		t.Error("a segment of the unwatched rendition is refused: a player sent here by a balancer would stall")
 	}
 }

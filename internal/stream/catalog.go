@@ -68,13 +68,16 @@ type Catalog struct {
 	// unjudged meanwhile (its segments may be listed by the missing one).
 	waiting  map[string]int64
 	waitDirs map[string]int
-	swept    int64
-	full     bool // the last learn hit MaxNames: unknown names are unjudged
+	// checked: directory → when Stale may next look at it.
+	checked map[string]int64
+	swept   int64
+	full    bool // the last learn hit MaxNames: unknown names are unjudged
 }
 
 // list is a learned media playlist.
 type list struct {
 	until  int64
+	at     int64 // when it was last learned
 	target time.Duration
 }
 
@@ -99,6 +102,7 @@ func NewCatalog(opt Options, now func() time.Time) *Catalog {
 		opt: opt, now: now,
 		names: make(map[string]int64), lists: make(map[string]list), dirs: make(map[string]int64), masters: make(map[string]int64),
 		open: make(map[string]int64), waiting: make(map[string]int64), waitDirs: make(map[string]int),
+		checked: make(map[string]int64),
 	}
 }
 
@@ -165,7 +169,7 @@ func (c *Catalog) learnMedia(path string, body []byte, now time.Time) {
 		c.open[d] = until
 		return
 	}
-	c.lists[path] = list{until: until, target: m.TargetDuration}
+	c.lists[path] = list{until: until, at: now.UnixNano(), target: m.TargetDuration}
 	c.listLocked(path, until)
 	if _, ok := c.waiting[path]; ok {
 		delete(c.waiting, path)
@@ -229,7 +233,7 @@ func (c *Catalog) sweepLocked(now time.Time) {
 		return
 	}
 	c.swept = t
-	for _, m := range []map[string]int64{c.names, c.dirs, c.open, c.masters} {
+	for _, m := range []map[string]int64{c.names, c.dirs, c.open, c.masters, c.checked} {
 		for k, until := range m {
 			if until <= t {
 				delete(m, k)
@@ -258,6 +262,9 @@ type Judgement struct {
 	Target time.Duration
 	// Master is true for a learned master playlist.
 	Master bool
+	// Waiting is true when the object is unjudged only because a
+	// rendition its master lists there has not been learned yet.
+	Waiting bool
 }
 
 // Lookup judges the object at path (a clean absolute path, no query):
@@ -278,10 +285,49 @@ func (c *Catalog) Lookup(path string) Judgement {
 		return Judgement{}
 	}
 	d := dir(path)
-	if c.open[d] > t || c.waitDirs[d] > 0 || c.dirs[d] <= t {
+	switch {
+	case c.open[d] > t || c.dirs[d] <= t:
 		return Judgement{}
+	case c.waitDirs[d] > 0:
+		return Judgement{Waiting: true}
 	}
 	return Judgement{Known: telemetry.KnownUnlisted}
+}
+
+// Stale returns the media playlists of directory d that the edge should
+// fetch itself, now that segment names it cannot list are asked there: the
+// renditions a master lists and the edge has not learned (no player asked
+// them here: a balancer may send their players' segments here all the
+// same), and learned ones older than their target duration (nobody
+// refreshes an unwatched rendition). It looks at a directory at most once
+// a second, so a flood of unknown names costs one map read per request and
+// the origin at most one playlist per rendition per target duration.
+func (c *Catalog) Stale(d string) []string {
+	t := c.now().UnixNano()
+	c.mu.RLock()
+	next := c.checked[d]
+	c.mu.RUnlock()
+	if next > t {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.checked[d] > t {
+		return nil
+	}
+	c.checked[d] = t + int64(time.Second)
+	var out []string
+	for p := range c.waiting {
+		if dir(p) == d {
+			out = append(out, p)
+		}
+	}
+	for p, l := range c.lists {
+		if dir(p) == d && t-l.at > int64(max(l.target, time.Second)) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // KeepRemoved returns how long removed names stay listed.

@@ -170,3 +170,24 @@ func FuzzCatalog(f *testing.F) {
 		}
 	})
 }
+
+func TestCatalogStale(t *testing.T) {
+	clk := newClock()
+	c := newTestCatalog(clk)
+	c.Learn("/master.m3u8", []byte("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlow.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2\nhigh.m3u8\n"))
+	c.Learn("/low.m3u8", media(1, "low1.ts"))
+	if j := c.Lookup("/x1.ts"); !j.Waiting || j.Known != telemetry.KnownUnjudged {
+		t.Fatalf("judgement %+v: want unjudged, waiting for high.m3u8", j)
+	}
+	if got := c.Stale("/"); len(got) != 1 || got[0] != "/high.m3u8" {
+		t.Fatalf("Stale = %v, want the unwatched rendition", got)
+	}
+	if got := c.Stale("/"); got != nil {
+		t.Fatalf("Stale again within a second = %v, want nothing", got)
+	}
+	c.Learn("/high.m3u8", media(1, "high1.ts"))
+	clk.add(3 * time.Second) // both now older than their target duration
+	if got := c.Stale("/"); len(got) != 2 {
+		t.Fatalf("Stale = %v, want both renditions, unrefreshed for 3 s", got)
+	}
+}

@@ -31,8 +31,11 @@ type Stage struct {
 	// Pass lists path prefixes never judged (on-demand trees beside a
 	// live one, say).
 	Pass []string
-	Now  func() time.Time
-	Next http.Handler
+	// Prefetch, when set, is asked for the playlists the catalog says are
+	// stale where unlisted or unjudged segments are asked (Catalog.Stale).
+	Prefetch func(path string)
+	Now      func() time.Time
+	Next     http.Handler
 }
 
 // ServeHTTP judges r, then refuses it or passes it on.
@@ -61,6 +64,11 @@ func (s *Stage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			cls = telemetry.ClassMaster // routed as a playlist, known as a master
 		}
 		rec.Viewer, rec.Offbeat = s.Viewers.Look(rec.Client, cls, rec.Repeats, j.Target, s.Now())
+	}
+	if rec.Class == telemetry.ClassSegment && s.Prefetch != nil && (known == telemetry.KnownUnlisted || j.Waiting) {
+		for _, p := range s.Catalog.Stale(dir(path)) {
+			s.Prefetch(p)
+		}
 	}
 	if known != telemetry.KnownUnlisted || rec.Class != telemetry.ClassSegment {
 		s.Next.ServeHTTP(w, r)
