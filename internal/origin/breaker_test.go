@@ -1,6 +1,7 @@
 package origin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync/atomic"
@@ -239,5 +240,35 @@ func TestBreakerIgnoresClientBodyErrors(t *testing.T) {
 			resp, err := fetch(t, p, http.MethodGet, "/a", "")
 			mustStatus(t, resp, err, http.StatusOK)
 		})
+	}
+}
+
+// TestBreakerIgnoresUnknownLaneFailures: an attacker flooding made-up names
+// until the origin fails on them must not open the breaker for the
+// viewers' (known) fetches; the same failures in the known lane do.
+func TestBreakerIgnoresUnknownLaneFailures(t *testing.T) {
+	var s switchable
+	s.code.Store(503)
+	o := newOrigin(t, s.serve)
+	p := breakerPool(t, time.Minute, o.URL)
+	get := func(l Lane) (*http.Response, error) {
+		req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "/x1.ts", nil)
+		return p.Fetch(WithLane(context.Background(), l), req)
+	}
+	for range 10 {
+		if resp, err := get(LaneUnknown); err == nil {
+			resp.Body.Close()
+		}
+	}
+	if got := p.Origins()[0].Breaker; got != BreakerClosed {
+		t.Fatalf("ten unknown-lane 503s left the breaker %v, want closed", got)
+	}
+	for range 3 {
+		if resp, err := get(LaneKnown); err == nil {
+			resp.Body.Close()
+		}
+	}
+	if got := p.Origins()[0].Breaker; got != BreakerOpen {
+		t.Fatalf("three known-lane 503s left the breaker %v, want open", got)
 	}
 }

@@ -127,7 +127,7 @@ func (p *Pool) attempt(ctx context.Context, u *upstream, done func(error), req *
 			p.stats.ClientBodyErrors.Add(1)
 			return nil, fmt.Errorf("fetch %s from %s: %w: %w", req.URL.Path, u.url, ErrClientBody, bodyErr)
 		}
-		done(failure(ctx))
+		done(blame(ctx, failure(ctx)))
 		u.observeFailure(ctx, end, held, err, &p.stats)
 		p.stats.Errors.Add(1)
 		return nil, fmt.Errorf("fetch %s from %s: %w", req.URL.Path, u.url, err)
@@ -135,7 +135,7 @@ func (p *Pool) attempt(ctx context.Context, u *upstream, done func(error), req *
 	p.stats.Latency.Observe(end.Sub(start))
 	p.stats.countStatus(resp.StatusCode)
 	u.observe(end, end.Sub(start), held, &p.stats)
-	done(verdict(resp.StatusCode))
+	done(blame(ctx, verdict(resp.StatusCode)))
 	resp.Body = newBody(ctx, actx, resp.Body, u.url, func() { cancel(); release() })
 	return resp, nil
 }
@@ -147,6 +147,16 @@ func failure(ctx context.Context) error {
 		return errExcluded
 	}
 	return errOriginFailed
+}
+
+// blame keeps the failures of unknown-lane fetches out of the breaker: an
+// attacker who floods made-up names until the origin chokes on them must
+// not open the breaker for the viewers' segments. Their successes count.
+func blame(ctx context.Context, outcome error) error {
+	if outcome != nil && LaneOf(ctx) == LaneUnknown {
+		return errExcluded
+	}
+	return outcome
 }
 
 // verdict is the breaker outcome of a status: 5xx is a failure, the rest
