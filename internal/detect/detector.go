@@ -21,6 +21,11 @@ const (
 	defaultBudget   = 0.01
 	confirmSeconds  = 2                 // an anomaly must last this many ticks
 	recentHalf      = 150 * time.Second // new sources: unseen for 2.5 to 5 minutes
+	// watchedBits sizes the memory of the sources that played a segment
+	// lately (two generations, 1 MiB in all): at a million such sources
+	// one poller in eight passes for one of them, which spares pollers,
+	// never viewers.
+	watchedBits = 1 << 22
 )
 
 var _ telemetry.Consumer = (*Detector)(nil)
@@ -34,8 +39,12 @@ type Detector struct {
 	log    *slog.Logger
 	now    func() time.Time
 	recent *recent
-	shards [numShards]shard
-	stats  Stats
+	// watched remembers the sources that asked a segment at a player's
+	// pace in the last few minutes: players whose stream stalled poll
+	// their playlist without segments, and are no pollers.
+	watched *recent
+	shards  [numShards]shard
+	stats   Stats
 
 	tickMu  sync.Mutex // serialises Tick; guards the fields below
 	spare   [numShards]*window
@@ -86,7 +95,7 @@ func New(cfg config.Detect, act mitigation.Actuator, logger *slog.Logger, now fu
 	if now == nil {
 		now = time.Now
 	}
-	d := &Detector{cfg: cfg, act: act, log: logger, now: now, recent: newRecent(),
+	d := &Detector{cfg: cfg, act: act, log: logger, now: now, recent: newRecent(recentBits), watched: newRecent(watchedBits),
 		sec: newSecond(), base: newBaseline(cfg.Baseline.Seconds()),
 		streak: map[AttackClass]int{}, active: map[string]*active{}, quiet: map[string]time.Time{},
 		verdict: Normal}
@@ -130,6 +139,9 @@ func (d *Detector) Observe(rec *telemetry.Record, r *http.Request, now time.Time
 	s.fill(rec, r, now)
 	if s.src.IsValid() {
 		s.newSrc = !d.recent.seen(s.srcH)
+		if s.player && s.class == telemetry.ClassSegment {
+			d.watched.add(s.srcH)
+		}
 	}
 	sh := &d.shards[s.pfxH&(numShards-1)]
 	sh.mu.Lock()

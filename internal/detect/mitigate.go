@@ -108,8 +108,8 @@ func (d *Detector) planBlocks(s *second, f *features, c AttackClass, out []propo
 		for _, e := range srcs {
 			host := netip.PrefixFrom(e.addr, e.addr.BitLen())
 			out = append(out, blockPrefix(host, d.sourceShare(s, &e), c, fmt.Sprintf(
-				"%s: %.0f req/s, %.0f%% media at a player's pace, %.0f%% repeats past it, ~%d distinct URLs (its prefix %s is %.0f%% media, %.1f%% of legitimate traffic)",
-				c, s.rate(uint64(e.n)), 100*float64(e.player)/float64(e.n), 100*float64(e.offbeat)/float64(e.n), distinctURLs(e.urls),
+				"%s: %.0f req/s, %.0f%% media at a player's pace, %.0f%% repeats past it, %d playlists for %d segments, ~%d distinct URLs (its prefix %s is %.0f%% media, %.1f%% of legitimate traffic)",
+				c, s.rate(uint64(e.n)), 100*float64(e.player)/float64(e.n), 100*float64(e.offbeat)/float64(e.n), e.lists, e.segs, distinctURLs(e.urls),
 				pe.pfx, 100*float64(pe.player)/float64(pe.n), 100*share)))
 			n++
 		}
@@ -222,11 +222,12 @@ func (d *Detector) share(s *second, key uint64) float64 {
 }
 
 // sourceShare is share for a source's key. A source repeating URLs past a
-// player's pace has its first few asks of each URL counted player-like
-// this second: they are the same flood, so only the baseline's share
-// counts for it (a crowd the baseline has not learned keeps its pace).
+// player's pace, or polling a playlist, has its first few asks of each URL
+// (or all its polls) counted player-like this second: they are the same
+// flood, so only the baseline's share counts for it (a crowd the baseline
+// has not learned keeps its pace).
 func (d *Detector) sourceShare(s *second, e *srcEntry) float64 {
-	if e.repeating() {
+	if e.repeating() || e.polling(s) {
 		return d.base.legitShare(e.key)
 	}
 	return d.share(s, e.key)

@@ -74,7 +74,7 @@ func TestCMSOverestimates(t *testing.T) {
 }
 
 func TestRecent(t *testing.T) {
-	r := newRecent()
+	r := newRecent(recentBits)
 	if r.seen(42) {
 		t.Fatal("new source known")
 	}

@@ -18,7 +18,7 @@ func (d *Detector) Tick(now time.Time) {
 	defer d.tickMu.Unlock()
 	s := d.closeSecond()
 	f := &d.feat
-	measure(s, f)
+	measure(s, f, d.watched.known)
 	found := judge(s, d.base, f)
 	confirmed, pending := d.confirm(found)
 	verdict, reason := UnderAttack, ""
@@ -33,6 +33,7 @@ func (d *Detector) Tick(now time.Time) {
 	d.liftStale(now)
 	if now.Sub(d.rotated) >= recentHalf {
 		d.recent.rotate()
+		d.watched.rotate()
 		d.rotated = now
 	}
 	d.publish(now, s, f, confirmed, pending, reason, decisions)

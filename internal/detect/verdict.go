@@ -67,6 +67,14 @@ const (
 	cheapShare = 0.8
 )
 
+// pollingRate: a source asking media playlists without their segments
+// this fast, on all its connections together, is polling, not playing
+// (a player asks its playlist once per target duration, twice while
+// the stream stalls). A flood of what players fetch, starved of CPU
+// on a saturated edge or spread thin on purpose, stays under
+// heavySourceRate; its sources still ask nothing but the playlist.
+const pollingRate = 3
+
 // features are the numbers of one second the rules read.
 type features struct {
 	rate, sources, newSources, newRatio float64
@@ -76,10 +84,12 @@ type features struct {
 	unlisted                            float64 // unlisted segments refused per second
 	hitLat, missLat                     float64
 	hitN, missN                         uint64
-	abusive                             []srcEntry // heavy, not player-like, heaviest first
+	abusive                             []srcEntry // heavy and not player-like, or polling; heaviest first
 }
 
-func measure(s *second, f *features) {
+// measure reads the features of s; watched reports whether a source asked
+// a segment at a player's pace in the last few minutes.
+func measure(s *second, f *features, watched func(uint64) bool) {
 	abusive := f.abusive[:0]
 	*f = features{rate: s.rate(s.n), sources: hllCount(s.sources[:]), newSources: s.rate(s.newSrc),
 		guard: s.rate(s.guard), unlisted: s.rate(s.unlisted)}
@@ -95,10 +105,11 @@ func measure(s *second, f *features) {
 	}
 	f.hitLat, f.missLat, f.hitN, f.missN = s.latencies()
 	for _, e := range s.srcs {
-		if s.rate(uint64(e.n)) < heavySourceRate {
+		r := s.rate(uint64(e.n))
+		if r < pollingRate {
 			break // sorted, heaviest first
 		}
-		if !e.playerLike() {
+		if (r >= heavySourceRate && !e.playerLike()) || (e.polling(s) && !watched(e.key)) {
 			abusive = append(abusive, e)
 			f.heavy += s.rate(uint64(e.n - e.guard))
 		}
@@ -111,6 +122,15 @@ func measure(s *second, f *features) {
 // own connection and pace; a flood of one playlist does not).
 func (e *srcEntry) playerLike() bool {
 	return e.n > 0 && float64(e.player) >= playerLikeShare*float64(e.n) && !e.repeating()
+}
+
+// polling: the source asks media playlists at pollingRate or more, they
+// are most of what it asks, and it asks fewer than a quarter as many
+// segments, all its connections counted together. Each player behind a
+// NAT asks the segments of the playlist it loads, so a household stays
+// a crowd however many share the address.
+func (e *srcEntry) polling(s *second) bool {
+	return s.rate(uint64(e.lists)) >= pollingRate && 2*e.lists >= e.n && 4*e.segs < e.lists
 }
 
 // repeating: the source asks URLs again past a player's pace in a good
@@ -155,7 +175,7 @@ func judge(s *second, b *baseline, f *features) []finding {
 	}
 	if rest := f.heavy - explained; rest >= minAttackRate && f.heavy >= floodFactor*b.heavy+minAttackRate {
 		out = append(out, finding{class: GetFlood, rate: rest, reason: fmt.Sprintf(
-			"%d heavy sources not player-like send %.0f req/s (baseline %.1f/s)", len(f.abusive), f.heavy, b.heavy)})
+			"%d sources not player-like (heavy, or polling a playlist without its segments) send %.0f req/s (baseline %.1f/s)", len(f.abusive), f.heavy, b.heavy)})
 	}
 	for i := range s.fps {
 		if fd, ok := botnet(s, b, &s.fps[i]); ok {

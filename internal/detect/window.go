@@ -149,6 +149,7 @@ type srcEntry struct {
 	addr                      netip.Addr
 	pfx                       netip.Prefix
 	n, player, guard, offbeat uint32
+	lists, segs               uint32 // media playlists and segments asked, on all its connections
 	urls                      uint64 // linear-counting bitmap of distinct URLs
 }
 
@@ -160,6 +161,8 @@ func (e *srcEntry) add(s *sample) {
 	e.player += b2u(s.player)
 	e.offbeat += b2u(s.offbeat)
 	e.guard += b2u(s.guard)
+	e.lists += b2u(s.class == telemetry.ClassMedia)
+	e.segs += b2u(s.class == telemetry.ClassSegment)
 	e.urls |= 1 << ((s.pathH ^ mix(s.queryH)) >> 58)
 }
 

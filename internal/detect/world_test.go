@@ -170,6 +170,10 @@ type viewers struct {
 	joined  []int             // second each viewer joined
 	nat     netip.Addr        // when valid, every viewer shares this address
 	stopped bool
+	// stalled: the stream stopped advancing; each player reloads its
+	// playlist every second (half the target duration) and finds no
+	// segment to ask.
+	stalled bool
 }
 
 func (v *viewers) second(w *world) {
@@ -185,6 +189,10 @@ func (v *viewers) second(w *world) {
 		w.conn = i // each player keeps its own connection
 		ticket := fmt.Sprintf("ticket=%d", i)
 		media := request("GET", "/live/720p/index.m3u8", ticket, viewerHeader)
+		if v.stalled {
+			w.observe(a, telemetry.ClassMedia, telemetry.OutcomeHit, 200, media)
+			continue
+		}
 		if j == w.sec {
 			w.observe(a, telemetry.ClassMaster, telemetry.OutcomeHit, 200, request("GET", "/live/master.m3u8", ticket, viewerHeader))
 			w.observe(a, telemetry.ClassMedia, telemetry.OutcomeHit, 200, media)
