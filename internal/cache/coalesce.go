@@ -2,14 +2,13 @@ package cache
 
 import (
 	"context"
-	"net/http"
 )
 
 // acquire attaches the caller to the flight for key, starting one with
 // newFlight when none is in flight. It returns instead the stored entry when
-// one fresh for reqHeader appeared since the caller looked; joined is true
-// when the caller joined another request's flight.
-func (s *Store) acquire(key string, reqHeader http.Header, newFlight func() *flight) (f *flight, e *entry, joined bool, err error) {
+// a fresh one appeared since the caller looked; joined is true when the
+// caller joined another request's flight.
+func (s *Store) acquire(key string, newFlight func() *flight) (f *flight, e *entry, joined bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -26,7 +25,7 @@ func (s *Store) acquire(key string, reqHeader http.Header, newFlight func() *fli
 	// removes the flight from the map (under this lock), so a request that
 	// finds no flight here is sure to find the object. Without this check it
 	// would start a second origin fetch for an object just fetched.
-	if e = s.get(key); e != nil && e.fresh(s.now()) && e.varyMatches(reqHeader) {
+	if e = s.get(key); e != nil && e.fresh(s.now()) {
 		return nil, e, false, nil
 	}
 	f = newFlight()

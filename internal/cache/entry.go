@@ -23,9 +23,6 @@ type entry struct {
 	life    lifetime
 	expires time.Time // end of the longest stale window: the store drops it then
 
-	varyNames  []string // request headers the answer varies on (canonical)
-	varyValues []string // their values in the request that fetched it
-
 	etag, lastModified string    // validators for revalidation
 	modTime            time.Time // parsed Last-Modified, for conditionals
 	weight             uint32
@@ -39,7 +36,6 @@ type entryInput struct {
 	header    http.Header // hop-by-hop stripped; the entry takes ownership
 	body      []byte
 	class     telemetry.Class // as routed
-	reqHeader http.Header     // the headers sent to the origin, for Vary
 	now       time.Time
 	maxObject int64
 }
@@ -57,8 +53,7 @@ func buildEntry(in entryInput, policies *[telemetry.NumClasses]config.Policy) (*
 	if int64(len(in.body)) > in.maxObject {
 		return nil, reasonTooBig
 	}
-	names, ok := varyNames(in.header)
-	if !ok {
+	if !varyStorable(in.header) {
 		return nil, reasonVary
 	}
 	cls := refineClass(in.class, in.body)
@@ -72,7 +67,7 @@ func buildEntry(in entryInput, policies *[telemetry.NumClasses]config.Policy) (*
 	}
 	e := &entry{
 		status: in.status, body: in.body, class: cls, fetched: in.now,
-		initAge: parseAge(in.header), life: life, varyNames: names,
+		initAge: parseAge(in.header), life: life,
 	}
 	e.expires = in.now.Add(life.retain() - e.initAge)
 	if !e.expires.After(in.now) {
@@ -82,10 +77,6 @@ func buildEntry(in entryInput, policies *[telemetry.NumClasses]config.Policy) (*
 		// Keep a frozen playlist one more target duration, never to serve
 		// it, but to tell "too old" (PlaylistTooOld) from "never fetched".
 		e.expires = e.expires.Add(target)
-	}
-	e.varyValues = make([]string, len(names))
-	for i, n := range names {
-		e.varyValues[i] = strings.Join(in.reqHeader[n], ", ")
 	}
 	e.setHeader(in.header)
 	e.weight = weigh(in.key, e)
@@ -115,7 +106,7 @@ func (e *entry) setHeader(h http.Header) {
 // revalidated returns the entry refreshed by a 304 answer (RFC 9111 §4.3.4):
 // the stored body with the stored headers updated by the 304's, and new
 // times.
-func (e *entry) revalidated(key string, h304 http.Header, reqHeader http.Header, now time.Time, maxObject int64, policies *[telemetry.NumClasses]config.Policy) (*entry, string) {
+func (e *entry) revalidated(key string, h304 http.Header, now time.Time, maxObject int64, policies *[telemetry.NumClasses]config.Policy) (*entry, string) {
 	merged := make(http.Header, len(e.header)+len(h304))
 	copyHeader(merged, e.header)
 	for k, v := range h304 {
@@ -125,7 +116,7 @@ func (e *entry) revalidated(key string, h304 http.Header, reqHeader http.Header,
 	}
 	return buildEntry(entryInput{
 		key: key, status: e.status, header: merged, body: e.body, class: e.class,
-		reqHeader: reqHeader, now: now, maxObject: maxObject,
+		now: now, maxObject: maxObject,
 	}, policies)
 }
 
@@ -157,28 +148,6 @@ func (e *entry) revalidatable(now time.Time) bool {
 // origin failed.
 func (e *entry) usableOnError(now time.Time) bool {
 	return e.age(now) < e.life.fresh+e.life.sie
-}
-
-// varyMatches reports whether h carries the values the entry was fetched
-// with for every header it varies on. It does not allocate for single-valued
-// headers.
-func (e *entry) varyMatches(h http.Header) bool {
-	for i, name := range e.varyNames {
-		if !headerEquals(h[name], e.varyValues[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func headerEquals(vs []string, want string) bool {
-	switch len(vs) {
-	case 0:
-		return want == ""
-	case 1:
-		return vs[0] == want
-	}
-	return strings.Join(vs, ", ") == want
 }
 
 // entryOverhead estimates the bytes an entry costs beyond its body, key and

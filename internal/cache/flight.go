@@ -135,7 +135,7 @@ func (f *flight) leave() {
 func (f *flight) run(ctx context.Context) {
 	defer f.s.finish(f)
 	// The fetcher gets its own copy: it may add headers, while waiters
-	// read f.req.Header to compare variants.
+	// read f.req (its query, for a pass).
 	resp, err := f.fetcher.Fetch(ctx, f.req.Clone(ctx))
 	if err != nil {
 		f.fail(fmt.Errorf("fetch %s: %w", f.key, err))
@@ -222,7 +222,7 @@ func (f *flight) takeSolo() (resp *http.Response, release func(), ok bool) {
 // revalidate refreshes the stale copy from a 304: new times and merged
 // headers, the stored body.
 func (f *flight) revalidate(h304 http.Header, now time.Time) {
-	e, _ := f.stale.revalidated(f.key, h304, f.req.Header, now, int64(f.s.cfg.MaxObjectBytes), f.policies)
+	e, _ := f.stale.revalidated(f.key, h304, now, int64(f.s.cfg.MaxObjectBytes), f.policies)
 	f.s.stats.Revalidations.Add(1)
 	if e != nil {
 		f.teach(e.status, e.class, e.body) // before a hit can serve it
@@ -254,7 +254,7 @@ func (f *flight) stream(resp *http.Response) {
 	}
 	e, _ := buildEntry(entryInput{
 		key: f.key, status: resp.StatusCode, header: resp.Header.Clone(), body: body,
-		class: f.class, reqHeader: f.req.Header, now: f.s.now(),
+		class: f.class, now: f.s.now(),
 		maxObject: int64(f.s.cfg.MaxObjectBytes),
 	}, f.policies)
 	// The learner reads a playlist before anyone can be served it, from

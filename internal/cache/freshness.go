@@ -3,7 +3,6 @@ package cache
 import (
 	"net/http"
 	"net/textproto"
-	"slices"
 	"strings"
 	"time"
 
@@ -50,30 +49,22 @@ func storableStatus(status int) bool {
 
 func isNegative(status int) bool { return status == 404 || status == 410 }
 
-// varyNames returns the canonical request header names an answer varies on,
-// or false when it varies on something the edge cannot key on (*), or on
-// credentials, which shared fetches never send. Headers that a shared fetch
-// never forwards (Accept-Encoding, ranges, conditionals, hop-by-hop) cannot
-// change the answer and are left out.
-func varyNames(h http.Header) ([]string, bool) {
-	var names []string
+// varyStorable reports whether an answer's Vary lets the edge store it.
+// Every request header a shared fetch carries is part of the cache key, so
+// one key never holds two variants of those; headers it does not carry
+// cannot have changed the answer. What is left: "*" (varies on something
+// no header says) and credentials, which shared fetches never send, mark
+// an answer the origin personalizes.
+func varyStorable(h http.Header) bool {
 	for _, line := range h["Vary"] {
 		for name := range strings.SplitSeq(line, ",") {
 			name = textproto.TrimString(name)
-			if name == "*" {
-				return nil, false
+			if name == "*" || strings.EqualFold(name, "Authorization") || strings.EqualFold(name, "Cookie") {
+				return false
 			}
-			cn := http.CanonicalHeaderKey(name)
-			switch {
-			case cn == "Authorization" || cn == "Cookie":
-				return nil, false
-			case name == "" || sharedDrop[cn] || isHop(cn) || slices.Contains(names, cn):
-				continue
-			}
-			names = append(names, cn)
 		}
 	}
-	return names, true
+	return true
 }
 
 // lifetime is how long a stored answer may be served: fresh, then stale for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/rempart/rempart/internal/config"
@@ -48,6 +49,9 @@ type Handler struct {
 	// NoUnknownGate turns the unknown-name gate off
 	// (sites[].unknown_gate: false). Zero: on.
 	NoUnknownGate bool
+	// shared are the request headers shared fetches carry, canonical and
+	// sorted (ShareHeaders); nil: none.
+	shared []string
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -72,6 +76,20 @@ func NewHandler(store *Store, site string, policies [telemetry.NumClasses]config
 	return h
 }
 
+// ShareHeaders sets the request headers a shared fetch carries from the
+// client (sites[].shared_headers) and returns the list applied: canonical,
+// sorted, without duplicates. Each is part of the cache key. Call it before
+// the handler serves; nil (the default) carries none.
+func (h *Handler) ShareHeaders(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		out = append(out, http.CanonicalHeaderKey(n))
+	}
+	slices.Sort(out)
+	h.shared = slices.Compact(out)
+	return h.shared
+}
+
 // ServeHTTP answers r from the cache or the origin.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := telemetry.RecordOf(w)
@@ -86,17 +104,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case cls == telemetry.ClassAPI && hasCredentials(r):
 		h.pass(w, r, rec, r.URL.RawQuery, true, "credentials")
 		return
+	case cls == telemetry.ClassAPI && personalHeader(r.Header, h.shared):
+		h.pass(w, r, rec, r.URL.RawQuery, true, "private_header")
+		return
 	}
 	pol := &h.policies[cls]
 	if rec.StripQuery {
 		pol = &h.stripped[cls]
 	}
-	key, target := cacheKey(h.site, r, pol)
+	key, target := cacheKey(h.site, r, pol, h.shared)
 	now := h.store.now()
 	e := h.store.get(key)
-	if e != nil && !e.varyMatches(r.Header) {
-		e = nil // another variant: a miss whose answer replaces it
-	}
 	if e != nil && e.fresh(now) {
 		h.store.stats.Hits.Add(1)
 		h.serveEntry(w, r, rec, e, now, telemetry.OutcomeHit, "")
@@ -124,7 +142,7 @@ func (h *Handler) lookupMiss(w http.ResponseWriter, r *http.Request, rec *teleme
 		h.refuseUnknown(w)
 		return
 	}
-	f, fresh, joined, err := h.store.acquire(key, r.Header, func() *flight {
+	f, fresh, joined, err := h.store.acquire(key, func() *flight {
 		f := h.newFlight(r, key, target, cls, rec.ClassFixed, stale)
 		f.fetcher = fetcher
 		return f
@@ -141,12 +159,12 @@ func (h *Handler) lookupMiss(w http.ResponseWriter, r *http.Request, rec *teleme
 }
 
 // newFlight prepares the shared origin request for key: GET of the
-// normalized target, anonymous, conditional when a stale copy has
-// validators.
+// normalized target, anonymous, with the site's shared headers only (the
+// key holds them), conditional when a stale copy has validators.
 func (h *Handler) newFlight(r *http.Request, key, target string, cls telemetry.Class, fixed bool, stale *entry) *flight {
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, "/", nil)
 	req.URL = targetURL(r, queryOf(target))
-	req.Header = sharedHeader(r.Header)
+	req.Header = sharedHeader(r.Header, h.shared)
 	if stale != nil && stale.etag != "" {
 		req.Header["If-None-Match"] = []string{stale.etag}
 	}

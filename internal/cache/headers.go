@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"slices"
 	"strings"
 )
 
@@ -12,21 +13,6 @@ import (
 // and the headers named by Connection are removed too (stripHop).
 var hopHeaders = []string{
 	"Connection", "Keep-Alive", "Te", "Trailer", "Transfer-Encoding", "Upgrade",
-}
-
-// sharedDrop are request headers never sent on a shared fetch, whose answer
-// goes to every waiter and into the store: credentials (fetches are
-// anonymous), client ranges and conditionals (the edge fetches whole objects
-// and answers those itself), Accept-Encoding (bodies are stored as the origin
-// sends them without it), client cache directives (a client does not steer
-// the shield) and the client's forwarding headers.
-var sharedDrop = map[string]bool{
-	"Authorization": true, "Cookie": true,
-	"Range": true, "If-Range": true, "If-None-Match": true, "If-Modified-Since": true,
-	"If-Match": true, "If-Unmodified-Since": true,
-	"Accept-Encoding": true, "Cache-Control": true, "Pragma": true,
-	"X-Forwarded-For": true, "X-Forwarded-Proto": true, "X-Forwarded-Host": true,
-	"Forwarded": true, "Content-Length": true, "Via": true,
 }
 
 // viaValue is what the edge adds to Via on every origin request.
@@ -61,23 +47,60 @@ func isHop(name string) bool {
 	return strings.HasPrefix(name, "Proxy-")
 }
 
+// sharedAgent is the User-Agent of a shared fetch, unless the site lists
+// User-Agent among its shared headers: the origin sees who asks, and not
+// Go's default.
+const sharedAgent = "rempart"
+
 // sharedHeader returns the headers of a shared (anonymous) origin request
-// built from the client's.
-func sharedHeader(in http.Header) http.Header {
-	out := make(http.Header, len(in)+1)
-	for k, v := range in {
-		if sharedDrop[k] || isHop(k) {
-			continue
+// built from the client's: only the names in shared (canonical), which are
+// part of the cache key, so every requester of the key sent the same ones.
+// Everything else a client adds (method or path overrides, keys, variant
+// selectors) is dropped: one client's headers must not shape, or spoil,
+// the answer every waiter receives.
+func sharedHeader(in http.Header, shared []string) http.Header {
+	out := make(http.Header, len(shared)+2)
+	for _, name := range shared {
+		if v := in[name]; len(v) > 0 {
+			out[name] = append([]string(nil), v...)
 		}
-		out[k] = append([]string(nil), v...)
 	}
-	for _, v := range in["Connection"] { // what the client's Connection names
-		for name := range strings.SplitSeq(v, ",") {
-			out.Del(textproto.TrimString(name))
-		}
+	if len(out["User-Agent"]) == 0 {
+		out["User-Agent"] = []string{sharedAgent}
 	}
 	out["Via"] = []string{viaValue}
 	return out
+}
+
+// ambient are request headers clients send by themselves (browsers,
+// players, HTTP libraries, proxies), which the edge answers itself or which
+// do not pick whose answer it is. An API request carrying any other header
+// a shared fetch would drop (X-Api-Key, X-Session...) may be asking for its
+// own answer: it is passed, with its headers, rather than shared or
+// stripped of them. Sec-* headers are ambient too.
+var ambient = map[string]bool{
+	"Accept": true, "Accept-Encoding": true, "Accept-Language": true, "User-Agent": true,
+	"Referer": true, "Origin": true, "Cache-Control": true, "Pragma": true, "Dnt": true,
+	"Priority": true, "Upgrade-Insecure-Requests": true, "X-Requested-With": true, "Purpose": true,
+	"Range": true, "If-Range": true, "If-None-Match": true, "If-Modified-Since": true,
+	"If-Match": true, "If-Unmodified-Since": true, "Content-Length": true, "Expect": true,
+	"Forwarded": true, "X-Forwarded-For": true, "X-Forwarded-Proto": true,
+	"X-Forwarded-Host": true, "X-Real-Ip": true, "Via": true,
+	"X-Rempart-Session": true, // the edge's own (admission), not the origin's
+}
+
+// personalHeader reports whether h holds a header that is neither shared
+// (canonical, sorted), ambient nor hop-by-hop.
+func personalHeader(h http.Header, shared []string) bool {
+	for k := range h {
+		if ambient[k] || isHop(k) || strings.HasPrefix(k, "Sec-") {
+			continue
+		}
+		if _, ok := slices.BinarySearch(shared, k); !ok {
+			return true
+		}
+	}
+	return false
 }
 
 // passHeader returns the headers of a pass request: the client's, less

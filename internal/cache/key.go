@@ -17,17 +17,64 @@ const keySep = ":"
 // target (escaped path and normalized query) it embeds. The path is the
 // escaped path exactly as the origin will see it: guard.Hygiene has put it
 // in normal form (urlpath), so spellings of one path are one object, and
-// the key never decodes what the origin would not. The only allocation is
-// the key itself; the target is a substring of it.
-func cacheKey(site string, r *http.Request, pol *config.Policy) (key, target string) {
+// the key never decodes what the origin would not. The values of the
+// shared headers (canonical names, sorted) r carries follow, one
+// "\nName:value" each: requests that would send different headers to the
+// origin never share a flight or an object. The only allocation is the
+// key itself; the target is a substring of it.
+func cacheKey(site string, r *http.Request, pol *config.Policy, shared []string) (key, target string) {
 	path := r.URL.EscapedPath()
 	q := normalizeQuery(r.URL.RawQuery, pol)
-	if q == "" {
-		key = site + keySep + path
-	} else {
-		key = site + keySep + path + "?" + q
+	end := len(site) + len(keySep) + len(path)
+	if q != "" {
+		end += 1 + len(q)
 	}
-	return key, key[len(site)+len(keySep):]
+	var b strings.Builder
+	b.Grow(end + sharedLen(r.Header, shared))
+	b.WriteString(site)
+	b.WriteString(keySep)
+	b.WriteString(path)
+	if q != "" {
+		b.WriteByte('?')
+		b.WriteString(q)
+	}
+	writeSharedValues(&b, r.Header, shared)
+	key = b.String()
+	return key, key[len(site)+len(keySep) : end]
+}
+
+// sharedLen is the length writeSharedValues writes.
+func sharedLen(h http.Header, shared []string) int {
+	n := 0
+	for _, name := range shared {
+		for i, v := range h[name] {
+			if i == 0 {
+				n += len("\n:") + len(name)
+			} else {
+				n += len(", ")
+			}
+			n += len(v)
+		}
+	}
+	return n
+}
+
+// writeSharedValues appends "\nName:v1, v2" for each shared header h has.
+// Header values hold no line feed (servers refuse them), so the key reads
+// back one way only.
+func writeSharedValues(b *strings.Builder, h http.Header, shared []string) {
+	for _, name := range shared {
+		for i, v := range h[name] {
+			if i == 0 {
+				b.WriteByte('\n')
+				b.WriteString(name)
+				b.WriteByte(':')
+			} else {
+				b.WriteString(", ")
+			}
+			b.WriteString(v)
+		}
+	}
 }
 
 // targetURL returns the URL of a shared origin request: r's path, escaped

@@ -40,16 +40,29 @@ func TestNormalizeQuery(t *testing.T) {
 func TestCacheKey(t *testing.T) {
 	pol := &config.Policy{QueryKeep: []string{"v"}}
 	r := httptest.NewRequest("GET", "/live/a%2Fb/seg.ts?v=2&rnd=77", nil)
-	key, target := cacheKey("tv", r, pol)
+	key, target := cacheKey("tv", r, pol, nil)
 	if key != "tv:/live/a%2Fb/seg.ts?v=2" || target != "/live/a%2Fb/seg.ts?v=2" {
 		t.Fatalf("key %q target %q", key, target)
 	}
 	r2 := httptest.NewRequest("GET", "/live/a%2Fb/seg.ts?rnd=1&v=2", nil)
-	if k2, _ := cacheKey("tv", r2, pol); k2 != key {
+	if k2, _ := cacheKey("tv", r2, pol, nil); k2 != key {
 		t.Fatalf("reordered/random query changed key: %q vs %q", k2, key)
 	}
-	if k3, _ := cacheKey("radio", r, pol); k3 == key {
+	if k3, _ := cacheKey("radio", r, pol, nil); k3 == key {
 		t.Fatal("site not part of the key")
+	}
+	shared := []string{"Accept", "Accept-Language"}
+	r.Header.Add("Accept-Language", "fr")
+	r.Header.Add("Accept-Language", "en;q=0.5")
+	r.Header.Set("X-Unlisted", "1")
+	k4, t4 := cacheKey("tv", r, pol, shared)
+	if k4 != key+"\nAccept-Language:fr, en;q=0.5" || t4 != target {
+		t.Fatalf("with shared headers: key %q target %q", k4, t4)
+	}
+	r5 := httptest.NewRequest("GET", "/live/seg.ts", nil)
+	r5.Header = r.Header
+	if n := testing.AllocsPerRun(100, func() { _, _ = cacheKey("tv", r5, pol, shared) }); n != 1 {
+		t.Fatalf("cacheKey allocates %v times, want 1 (the key)", n)
 	}
 }
 

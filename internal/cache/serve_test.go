@@ -116,19 +116,33 @@ func TestQueryNormalization(t *testing.T) {
 	}
 }
 
+// TestVaryVariants: an answer that varies on a shared header is stored
+// once per value, as the key holds the value; on a header shared fetches
+// do not carry, it cannot vary, and is stored once.
 func TestVaryVariants(t *testing.T) {
-	e := newEnv(t, func(w http.ResponseWriter, r *http.Request) {
+	origin := func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Vary", "Accept-Language")
 		w.Write([]byte("lang=" + r.Header.Get("Accept-Language")))
-	}, defaultOpts())
+	}
+	e := newEnv(t, origin, defaultOpts())
+	e.h.ShareHeaders([]string{"Accept-Language"})
 	steps := []struct{ lang, want string }{{"fr", "lang=fr"}, {"fr", "lang=fr"}, {"en", "lang=en"}, {"en", "lang=en"}, {"fr", "lang=fr"}}
 	for _, s := range steps {
 		if r := e.do("GET", "/v.ts", telemetry.ClassSegment, "Accept-Language", s.lang); r.body != s.want {
 			t.Fatalf("%s: got %q", s.lang, r.body)
 		}
 	}
-	if e.fetches.Load() != 3 {
-		t.Fatalf("origin fetches %d, want 3 (one variant per key)", e.fetches.Load())
+	if e.fetches.Load() != 2 {
+		t.Fatalf("origin fetches %d, want 2 (one per variant)", e.fetches.Load())
+	}
+	e = newEnv(t, origin, defaultOpts())
+	for _, s := range steps {
+		if r := e.do("GET", "/v.ts", telemetry.ClassSegment, "Accept-Language", s.lang); r.body != "lang=" {
+			t.Fatalf("%s, not shared: got %q", s.lang, r.body)
+		}
+	}
+	if e.fetches.Load() != 1 {
+		t.Fatalf("origin fetches %d, want 1 (Accept-Language is not carried)", e.fetches.Load())
 	}
 }
 

@@ -104,7 +104,7 @@ func (h *Handler) serveSolo(w http.ResponseWriter, r *http.Request, rec *telemet
 
 // serveFlight streams a flight's answer to one waiter as it downloads.
 func (h *Handler) serveFlight(w http.ResponseWriter, r *http.Request, rec *telemetry.Record, f *flight, v flightView, o telemetry.Outcome, joined bool) {
-	if joined && !sameVariant(v.header, r.Header, f.req.Header) {
+	if joined && !sameVariant(v.header) {
 		h.pass(w, r, rec, f.req.URL.RawQuery, false, "vary")
 		return
 	}
@@ -240,21 +240,13 @@ func (h *Handler) endStream(rec *telemetry.Record, v flightView, err error) {
 	}
 }
 
-// sameVariant reports whether a joiner's headers select the same variant as
-// the flight's origin request, for every header the answer varies on.
-// Credentials and headers never forwarded cannot select a variant.
-func sameVariant(resp, joiner, sent http.Header) bool {
+// sameVariant reports whether a joiner may take the flight's answer. It
+// asked for the same key, so with the same forwarded headers (the key
+// holds them); only "Vary: *" says the answer may differ anyway.
+func sameVariant(resp http.Header) bool {
 	for _, line := range resp["Vary"] {
 		for name := range strings.SplitSeq(line, ",") {
-			name = textproto.TrimString(name)
-			if name == "*" {
-				return false
-			}
-			cn := http.CanonicalHeaderKey(name)
-			if name == "" || sharedDrop[cn] || isHop(cn) {
-				continue
-			}
-			if !headerEquals(joiner[cn], strings.Join(sent[cn], ", ")) {
+			if textproto.TrimString(name) == "*" {
 				return false
 			}
 		}

@@ -136,6 +136,19 @@ type Site struct {
 	// the edge knows which names a stream lists, outside the places the
 	// stream stage judges. Unset (nil): true.
 	UnknownGate *bool `yaml:"unknown_gate"`
+	// SharedHeaders are the request headers a shared origin fetch carries
+	// from the client: the one fetch of a cacheable object that every
+	// viewer asking for it waits on. Every other header is dropped from
+	// it, so one client's headers never shape, or spoil, what the others
+	// are served. Each header listed is part of the cache key: only
+	// requests that agree on all of them share a fetch and an object, so
+	// list few, with few values (Accept-Encoding when the origin
+	// compresses, say). Matched ignoring case; at most 16. Credentials,
+	// ranges and conditionals, framing, hop-by-hop, forwarding, and method
+	// or path override headers cannot be listed. Private passes (API
+	// requests, answers that cannot be shared) forward the client's
+	// headers regardless. Default: none.
+	SharedHeaders []string `yaml:"shared_headers"`
 }
 
 // Origin is one origin server.

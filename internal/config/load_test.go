@@ -41,7 +41,7 @@ func TestParseErrors(t *testing.T) {
 		{"two documents", minimalYAML + "---\nlisten: :1\n", []string{"rempart.yaml: line 7: a second YAML document"}},
 		{"top level list", "- a\n", []string{"rempart.yaml: line 1: ", "a list: want a mapping with keys listen, tls, h2c, admin, limits, cache, shield, sites"}},
 		{"unknown top key", "lisen: :80\n" + minimalYAML, []string{`rempart.yaml: line 1: unknown key "lisen" at the top level (valid keys: listen, tls,`}},
-		{"unknown site key", minimalYAML + "    foo: 1\n", []string{`rempart.yaml: line 7: unknown key "foo" in sites[0] (valid keys: name, hosts, origins, upstream, routes, classes, admission, streams, unknown_gate)`}},
+		{"unknown site key", minimalYAML + "    foo: 1\n", []string{`rempart.yaml: line 7: unknown key "foo" in sites[0] (valid keys: name, hosts, origins, upstream, routes, classes, admission, streams, unknown_gate, shared_headers)`}},
 		{"unknown nested key", minimalYAML + "    upstream: {retry: 2}\n", []string{`line 7: unknown key "retry" in sites[0].upstream (valid keys: connect_timeout,`}},
 		{"unknown class field", minimalYAML + "    classes: {segment: {tl: 1s}}\n", []string{`line 7: unknown key "tl" in sites[0].classes.segment`}},
 		{"bad duration", "limits: {read_timeout: abc}\n" + minimalYAML, []string{`rempart.yaml: line 1: limits.read_timeout: "abc": want a duration such as 5s`}},

@@ -202,6 +202,7 @@ func (c *Config) validateSites(v *validator) {
 		s.validateClasses(v, key)
 		s.Admission.validate(v, key+".admission")
 		s.Streams.validate(v, key+".streams")
+		validateSharedHeaders(v, key+".shared_headers", s.SharedHeaders)
 	}
 }
 

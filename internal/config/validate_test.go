@@ -110,6 +110,16 @@ func TestValidateInvalid(t *testing.T) {
 		{"query keep empty", func(c *Config) { s0(c).Classes = map[string]ClassPolicy{"api": {QueryKeep: []string{"a", ""}}} }, []string{`sites[0].classes.api.query_keep[1]: "": want a query parameter name`}},
 		{"query keep amp", func(c *Config) { s0(c).Classes = map[string]ClassPolicy{"api": {QueryKeep: []string{"a=b"}}} }, []string{`sites[0].classes.api.query_keep[0]: "a=b"`}},
 		{"query keep star", func(c *Config) { s0(c).Classes = map[string]ClassPolicy{"api": {QueryKeep: []string{"*", "id"}}} }, []string{`sites[0].classes.api.query_keep: ["*" "id"]: want "*" alone`}},
+		{"shared header credentials", func(c *Config) { s0(c).SharedHeaders = []string{"Accept", "cookie"} },
+			[]string{`sites[0].shared_headers[1]: "cookie": want a header a shared fetch may carry, not Cookie (credentials`}},
+		{"shared header override", func(c *Config) { s0(c).SharedHeaders = []string{"X-HTTP-Method-Override"} },
+			[]string{`sites[0].shared_headers[0]: "X-HTTP-Method-Override"`, "a method override"}},
+		{"shared header range", func(c *Config) { s0(c).SharedHeaders = []string{"Range"} }, []string{`sites[0].shared_headers[0]: "Range"`, "answers ranges itself"}},
+		{"shared header proxy", func(c *Config) { s0(c).SharedHeaders = []string{"Proxy-Foo"} }, []string{`sites[0].shared_headers[0]: "Proxy-Foo"`, "hop-by-hop"}},
+		{"shared header name", func(c *Config) { s0(c).SharedHeaders = []string{"Accept Language"} }, []string{`sites[0].shared_headers[0]: "Accept Language": want a header name`}},
+		{"shared header dup", func(c *Config) { s0(c).SharedHeaders = []string{"Accept", "accept"} }, []string{`sites[0].shared_headers[1]: "accept": want a header not already listed`}},
+		{"shared headers many", func(c *Config) { s0(c).SharedHeaders = strings.Split("a b c d e f g h i j k l m n o p q", " ") },
+			[]string{"sites[0].shared_headers: 17: want at most 16 header names"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,6 +102,7 @@ func (p *pipeline) buildSite(s *config.Site, mode string, store *cache.Store, de
 	}
 	ch := cache.NewHandler(store, s.Name, s.Policies(), pool, s.Upstream.FetchTimeout, log)
 	ch.NoUnknownGate = s.UnknownGate != nil && !*s.UnknownGate
+	ch.ShareHeaders(s.SharedHeaders)
 	var h http.Handler = ch
 	if h, err = p.admit(s, def.rooms, h); err != nil {
 		pool.Close()
