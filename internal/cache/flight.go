@@ -149,6 +149,13 @@ func (f *flight) run(ctx context.Context) {
 		f.revalidate(resp.Header, now)
 	case resp.StatusCode >= 500 && f.stale != nil && f.stale.usableOnError(now):
 		f.fail(fmt.Errorf("fetch %s: %w", f.key, statusError{resp.StatusCode}))
+	case resp.StatusCode >= 500 && resp.Header.Get("Set-Cookie") == "":
+		// An origin failing (an overloaded one answers 503 no-store) is
+		// shared with this fetch's waiters and never makes the key
+		// hit-for-pass: each waiter, then each request, going to the
+		// origin on its own would feed the overload.
+		f.originFailed(fmt.Errorf("fetch %s: %w", f.key, statusError{resp.StatusCode}))
+		f.stream(resp)
 	case unshareable(resp.Header, parseCacheControl(resp.Header)) != "" ||
 		resp.ContentLength > int64(f.s.cfg.MaxObjectBytes):
 		f.handOff(ctx, resp)

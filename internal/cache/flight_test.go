@@ -275,3 +275,47 @@ func TestCloseCancelsFlights(t *testing.T) {
 		t.Fatalf("request after Close: %d", r.code)
 	}
 }
+
+// TestOverloadedOriginIsNoHitForPass: a 503 no-store from an origin at
+// its capacity is shared by the fetch's waiters and never turns the key
+// into hit-for-pass (each request going to the origin on its own would
+// feed the overload); the next request after it is one shared fetch again.
+func TestOverloadedOriginIsNoHitForPass(t *testing.T) {
+	release := make(chan struct{})
+	var overloaded atomic.Bool
+	overloaded.Store(true)
+	e := newEnv(t, func(w http.ResponseWriter, r *http.Request) {
+		if overloaded.Load() {
+			<-release
+			w.Header().Set("Cache-Control", "no-store")
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("#EXTM3U\n"))
+	}, defaultOpts())
+	var wg sync.WaitGroup
+	codes := make(chan int, 10)
+	for range 10 {
+		wg.Go(func() { codes <- e.do("GET", "/live/index.m3u8", telemetry.ClassMedia).code })
+	}
+	waitFor(t, "the waiters to join", func() bool { return e.store.Stats().Coalesced.Load() >= 9 })
+	close(release)
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		if c != http.StatusServiceUnavailable {
+			t.Errorf("a waiter got %d, want the shared 503", c)
+		}
+	}
+	if n := e.fetches.Load(); n != 1 {
+		t.Errorf("origin fetches %d, want one shared fetch", n)
+	}
+	if e.store.isPass("site:/live/index.m3u8") {
+		t.Fatal("a 503 made the playlist hit-for-pass")
+	}
+	overloaded.Store(false)
+	if r := e.do("GET", "/live/index.m3u8", telemetry.ClassMedia); r.code != 200 {
+		t.Errorf("after the overload: %d", r.code)
+	}
+}

@@ -128,6 +128,7 @@ func (p *Pool) attempt(ctx context.Context, u *upstream, done func(error), req *
 			return nil, fmt.Errorf("fetch %s from %s: %w: %w", req.URL.Path, u.url, ErrClientBody, bodyErr)
 		}
 		done(blame(ctx, failure(ctx)))
+		u.laneOutcome(ctx, failure(ctx))
 		u.observeFailure(ctx, end, held, err, &p.stats)
 		p.stats.Errors.Add(1)
 		return nil, fmt.Errorf("fetch %s from %s: %w", req.URL.Path, u.url, err)
@@ -136,6 +137,7 @@ func (p *Pool) attempt(ctx context.Context, u *upstream, done func(error), req *
 	p.stats.countStatus(resp.StatusCode)
 	u.observe(end, end.Sub(start), held, &p.stats)
 	done(blame(ctx, verdict(resp.StatusCode)))
+	u.laneOutcome(ctx, verdict(resp.StatusCode))
 	resp.Body = newBody(ctx, actx, resp.Body, u.url, func() { cancel(); release() })
 	return resp, nil
 }
@@ -147,6 +149,14 @@ func failure(ctx context.Context) error {
 		return errExcluded
 	}
 	return errOriginFailed
+}
+
+// laneOutcome tells u's gate how an unknown-lane fetch fared (outcome
+// from failure or verdict); a caller that went away tells nothing.
+func (u *upstream) laneOutcome(ctx context.Context, outcome error) {
+	if LaneOf(ctx) == LaneUnknown && !errors.Is(outcome, errExcluded) {
+		u.slots.unknownOutcome(outcome != nil)
+	}
 }
 
 // blame keeps the failures of unknown-lane fetches out of the breaker: an

@@ -22,10 +22,14 @@ type gate struct {
 	share float64          // of the slots the unknown lane may hold; 1: one lane
 	now   func() time.Time // reads the clock for knownRecency; tests replace it
 
-	mu          sync.Mutex          // guards the fields below
-	limit       int                 // slots that may be held; at least 1
-	held        int                 // slots held now, both lanes; above limit just after a cut
-	heldUnknown int                 // of held, by the unknown lane
+	mu          sync.Mutex // guards the fields below
+	limit       int        // slots that may be held; at least 1
+	held        int        // slots held now, both lanes; above limit just after a cut
+	heldUnknown int        // of held, by the unknown lane
+	// unknownCeil caps the unknown lane below its share once its fetches
+	// fail (the origin chokes on what it is asked: halved at each
+	// failure, one more at each success); 0: no ceiling yet.
+	unknownCeil int
 	lastKnown   time.Time           // the last known acquire
 	waiters     [numLanes]list.List // of chan int, buffered 1: the held count once granted
 }
@@ -138,10 +142,37 @@ func (g *gate) mayTakeLocked(lane Lane, now time.Time) bool {
 // unknownCapLocked is the most slots the unknown lane may hold now: its
 // share while known fetches came within knownRecency, else all of them.
 func (g *gate) unknownCapLocked(now time.Time) int {
-	if g.share >= 1 || now.Sub(g.lastKnown) >= knownRecency {
-		return g.limit
+	capped := g.limit
+	if g.share < 1 && now.Sub(g.lastKnown) < knownRecency {
+		capped = unknownSlots(g.limit, g.share)
 	}
-	return unknownSlots(g.limit, g.share)
+	if g.unknownCeil > 0 {
+		capped = min(capped, g.unknownCeil)
+	}
+	return capped
+}
+
+// unknownOutcome adapts the unknown lane's ceiling to how the origin
+// answers it: an unknown fetch that failed (5xx, no answer) halves it,
+// down to one slot; one that succeeded raises it by one, and once it is
+// back to the lane's share the ceiling is gone. A flood of made-up names
+// that chokes a weak origin so holds a slot or two of it, not its share of
+// a limit sized for a strong one.
+func (g *gate) unknownOutcome(failed bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	full := unknownSlots(g.limit, g.share)
+	switch {
+	case failed && g.unknownCeil == 0:
+		g.unknownCeil = max(full/2, 1)
+	case failed:
+		g.unknownCeil = max(g.unknownCeil/2, 1)
+	case g.unknownCeil > 0:
+		if g.unknownCeil++; g.unknownCeil >= full {
+			g.unknownCeil = 0
+		}
+		g.grantLocked()
+	}
 }
 
 // takeLocked gives lane a slot and returns the slots held.

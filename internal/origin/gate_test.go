@@ -193,3 +193,27 @@ func TestGateUnderChurn(t *testing.T) {
 		t.Fatalf("held, waiters = %d, %d at rest; want 0, 0", g.held, queued(g))
 	}
 }
+
+// TestUnknownLaneBacksOff: unknown fetches that fail halve the unknown
+// lane's ceiling down to one slot; successes give slots back one by one.
+func TestUnknownLaneBacksOff(t *testing.T) {
+	g := newGate(64)
+	g.share = 0.25 // 16 slots for the unknown lane
+	g.lastKnown = time.Now()
+	capNow := func() int { g.mu.Lock(); defer g.mu.Unlock(); return g.unknownCapLocked(time.Now()) }
+	if c := capNow(); c != 16 {
+		t.Fatalf("cap %d, want the share's 16", c)
+	}
+	for range 10 {
+		g.unknownOutcome(true)
+	}
+	if c := capNow(); c != 1 {
+		t.Fatalf("after failures cap %d, want 1", c)
+	}
+	for range 15 {
+		g.unknownOutcome(false)
+	}
+	if c := capNow(); c != 16 || g.unknownCeil != 0 {
+		t.Fatalf("after successes cap %d ceil %d, want 16 and no ceiling", c, g.unknownCeil)
+	}
+}
