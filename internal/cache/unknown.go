@@ -70,7 +70,8 @@ func (g *unknownGate) admit(now time.Time) bool {
 }
 
 // observe learns the origin's status for a judged miss at now: the gate
-// closes on a flood of 404/410, and reopens when an object is found.
+// closes on a flood of 404/410, and reopens when an object is found. A 5xx
+// counts for nothing.
 func (g *unknownGate) observe(now time.Time, status int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -78,6 +79,11 @@ func (g *unknownGate) observe(now time.Time, status int) {
 		if status < http.StatusBadRequest {
 			g.openLocked()
 		}
+		return
+	}
+	if status >= http.StatusInternalServerError {
+		// The origin did not say whether the name exists (an overloaded
+		// one answers 503): no evidence either way.
 		return
 	}
 	g.rollLocked(now)

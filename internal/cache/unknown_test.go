@@ -34,6 +34,10 @@ func TestUnknownGateCloses(t *testing.T) {
 		{"90 % not found", func(g *unknownGate) { feed(g, t0, 2, 403); feed(g, t0, 18, 404) }, true},
 		{"within 30 s", func(g *unknownGate) { feed(g, t0, 8, 404); feed(g, t0.Add(20*time.Second), 8, 404) }, true},
 		{"spread past 30 s", func(g *unknownGate) { feed(g, t0, 8, 404); feed(g, t0.Add(31*time.Second), 8, 404) }, false},
+		// An overloaded origin's 503s say nothing of the names: the 404s
+		// among them are what the gate judges by.
+		{"503s count for nothing", func(g *unknownGate) { feed(g, t0, 40, 503); feed(g, t0, 16, 404) }, true},
+		{"503s alone never close", func(g *unknownGate) { feed(g, t0, 40, 503) }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
