@@ -130,9 +130,10 @@ type Site struct {
 	Streams Streams `yaml:"streams"`
 	// UnknownGate answers segment misses for names no stream lists (and the
 	// cache never had) with a local 404 while, over the last 30s, at least
-	// 16 of them reached the origin and 90 % or more got 404 or 410; one a
-	// second still goes to the origin, and the gate reopens as soon as one
-	// finds an object or after 30s without such misses. It acts only where
+	// 16 of them got an answer under 500 from the origin and 90 % or more
+	// got 404 or 410; one a second still goes to the origin, and the gate
+	// reopens as soon as one finds an object or after 30s without such
+	// misses. It acts only where
 	// the edge knows which names a stream lists, outside the places the
 	// stream stage judges. Unset (nil): true.
 	UnknownGate *bool `yaml:"unknown_gate"`
