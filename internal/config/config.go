@@ -133,9 +133,8 @@ type Site struct {
 	// 16 of them got an answer under 500 from the origin and 90 % or more
 	// got 404 or 410; one a second still goes to the origin, and the gate
 	// reopens as soon as one finds an object or after 30s without such
-	// misses. It acts only where
-	// the edge knows which names a stream lists, outside the places the
-	// stream stage judges. Unset (nil): true.
+	// misses. It acts only where the edge knows which names a stream
+	// lists, outside the places the stream stage judges. Unset (nil): true.
 	UnknownGate *bool `yaml:"unknown_gate"`
 	// SharedHeaders are the request headers a shared origin fetch carries
 	// from the client: the one fetch of a cacheable object that every
