@@ -137,9 +137,14 @@ func (h *Handler) lookupMiss(w http.ResponseWriter, r *http.Request, rec *teleme
 		h.pass(w, r, rec, queryOf(target), false, "hit_for_pass")
 		return
 	}
-	fetcher, ok := h.missFetcher(key, r.URL.Path, cls, now)
-	if !ok {
+	fetcher, v := h.missFetcher(key, r.URL.Path, cls, now)
+	switch v {
+	case gateRefuse:
 		h.refuseUnknown(w)
+		return
+	case gateBusy:
+		h.store.stats.UnknownBusy.Add(1)
+		refuseBusy(w)
 		return
 	}
 	f, fresh, joined, err := h.store.acquire(key, func() *flight {

@@ -40,24 +40,25 @@ func newSeenTable(clock otter.Clock) (*otter.Cache[string, struct{}], error) {
 
 // missFetcher is the fetcher of a flight for a miss of key (path, class
 // cls) at now: h.fetcher itself when the site has no Listed hook (one
-// lane, nothing to learn), else a laneFetcher in the object's lane. ok is
-// false when the unknown-name gate refuses the miss: answer it locally.
-func (h *Handler) missFetcher(key, path string, cls telemetry.Class, now time.Time) (f Fetcher, ok bool) {
+// lane, nothing to learn), else a laneFetcher in the object's lane. v says
+// whether the unknown-name gate lets the miss go (gatePass) or it is to be
+// answered locally (gateRefuse: 404, gateBusy: 503).
+func (h *Handler) missFetcher(key, path string, cls telemetry.Class, now time.Time) (f Fetcher, v verdict) {
 	if h.Listed == nil {
-		return h.fetcher, true
+		return h.fetcher, gatePass
 	}
 	lf := &laneFetcher{next: h.fetcher, store: h.store, key: key, lane: origin.LaneKnown}
 	if h.known(key, path) {
-		return lf, true
+		return lf, gatePass
 	}
 	lf.lane = origin.LaneUnknown
 	if h.judged(cls, path) {
-		if !h.unknown.admit(now) {
-			return nil, false
+		if v := h.unknown.admit(now); v != gatePass {
+			return nil, v
 		}
 		lf.gate = h.unknown
 	}
-	return lf, true
+	return lf, gatePass
 }
 
 // known reports whether the object at path, cached under key, is known to
@@ -93,8 +94,14 @@ type laneFetcher struct {
 
 // Fetch implements Fetcher.
 func (f *laneFetcher) Fetch(ctx context.Context, req *http.Request) (*http.Response, error) {
+	if f.gate != nil {
+		f.gate.sent()
+	}
 	resp, err := f.next.Fetch(origin.WithLane(ctx, f.lane), req)
 	if err != nil {
+		if f.gate != nil {
+			f.gate.answered()
+		}
 		return nil, err
 	}
 	if resp.StatusCode < http.StatusBadRequest {

@@ -58,6 +58,9 @@ type Stats struct {
 	// UnknownRefused counts segment misses the unknown-name gate answered
 	// 404 itself: names no stream lists while the origin had none of them.
 	UnknownRefused atomic.Uint64
+	// UnknownBusy counts such misses answered 503 while the gate, still
+	// open, waited for the origin's answers to those already sent.
+	UnknownBusy atomic.Uint64
 
 	objects func() int
 	bytes   func() uint64

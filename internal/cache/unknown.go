@@ -22,6 +22,11 @@ const (
 	unknownProbeEvery = time.Second
 	// unknownQuiet without judged misses reopens a closed gate.
 	unknownQuiet = 30 * time.Second
+	// unknownInFlight bounds the judged misses at the origin at once
+	// while the gate is open: a burst of made-up names (a botnet's first
+	// second) waits for the evidence of the first ones rather than all
+	// reach the origin before the gate can close. Beyond it: 503, retry.
+	unknownInFlight = unknownMinMisses
 )
 
 // reasonUnknownName is what a request refused by the gate records.
@@ -44,29 +49,54 @@ type unknownGate struct {
 	halfStart time.Time   // start of halves[0]
 	lastMiss  time.Time   // the last judged miss, answered or refused
 	lastProbe time.Time   // the last judged miss let through while closed
+	inFlight  int         // judged misses sent to the origin, not answered yet
 }
+
+// verdict is what the gate says of one judged miss.
+type verdict uint8
+
+const (
+	gatePass   verdict = iota // send it to the origin
+	gateRefuse                // answer 404 locally: a flood of made-up names
+	gateBusy                  // answer 503: too many undecided at the origin already
+)
 
 // outcomes counts judged misses answered by the origin.
 type outcomes struct{ misses, notFound int }
 
-// admit reports whether a judged miss at now may go to the origin; false:
-// answer it 404 locally.
-func (g *unknownGate) admit(now time.Time) bool {
+// admit says whether a judged miss at now may go to the origin.
+func (g *unknownGate) admit(now time.Time) verdict {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	quiet := now.Sub(g.lastMiss) >= unknownQuiet
 	g.lastMiss = now
 	switch {
+	case !g.closed && g.inFlight >= unknownInFlight:
+		return gateBusy
 	case !g.closed:
-		return true
+		return gatePass
 	case quiet:
 		g.openLocked()
-		return true
+		return gatePass
 	case now.Sub(g.lastProbe) >= unknownProbeEvery:
 		g.lastProbe = now
-		return true
+		return gatePass
 	}
-	return false
+	return gateRefuse
+}
+
+// sent counts a judged miss going to the origin; answered (or observe)
+// counts it back.
+func (g *unknownGate) sent() {
+	g.mu.Lock()
+	g.inFlight++
+	g.mu.Unlock()
+}
+
+func (g *unknownGate) answered() {
+	g.mu.Lock()
+	g.inFlight = max(g.inFlight-1, 0)
+	g.mu.Unlock()
 }
 
 // observe learns the origin's status for a judged miss at now: the gate
@@ -75,6 +105,7 @@ func (g *unknownGate) admit(now time.Time) bool {
 func (g *unknownGate) observe(now time.Time, status int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	g.inFlight = max(g.inFlight-1, 0)
 	if g.closed {
 		if status < http.StatusBadRequest {
 			g.openLocked()

@@ -14,7 +14,7 @@ import (
 // feed offers n judged misses to g at now, each answered status.
 func feed(g *unknownGate, now time.Time, n, status int) {
 	for range n {
-		if g.admit(now) {
+		if g.admit(now) == gatePass {
 			g.observe(now, status)
 		}
 	}
@@ -54,13 +54,13 @@ func TestUnknownGateProbesAndReopens(t *testing.T) {
 	t0 := time.Unix(1e9, 0)
 	g := &unknownGate{}
 	feed(g, t0, 16, 404)
-	if g.admit(t0.Add(500 * time.Millisecond)) {
+	if g.admit(t0.Add(500*time.Millisecond)) == gatePass {
 		t.Fatal("closed gate admitted a miss before a second passed")
 	}
-	if !g.admit(t0.Add(time.Second)) {
+	if g.admit(t0.Add(time.Second)) != gatePass {
 		t.Fatal("closed gate admitted no probe after a second")
 	}
-	if g.admit(t0.Add(time.Second)) {
+	if g.admit(t0.Add(time.Second)) == gatePass {
 		t.Fatal("closed gate admitted a second probe in the same second")
 	}
 	g.observe(t0.Add(time.Second), 404)
@@ -68,7 +68,7 @@ func TestUnknownGateProbesAndReopens(t *testing.T) {
 		t.Fatal("a probe that found nothing reopened the gate")
 	}
 	g.observe(t0.Add(time.Second), 200)
-	if g.closed || !g.admit(t0.Add(time.Second)) {
+	if g.closed || (g.admit(t0.Add(time.Second)) != gatePass) {
 		t.Fatal("a probe that found an object did not reopen the gate")
 	}
 
@@ -80,7 +80,7 @@ func TestUnknownGateProbesAndReopens(t *testing.T) {
 		t.Fatal("the gate reopened 29 s after a judged miss")
 	}
 	last = last.Add(unknownQuiet - time.Second)
-	if !g.admit(last.Add(unknownQuiet)) || g.closed {
+	if (g.admit(last.Add(unknownQuiet)) != gatePass) || g.closed {
 		t.Fatal("the gate did not reopen after 30 s without judged misses")
 	}
 }
@@ -142,5 +142,27 @@ func TestUnknownNameGate(t *testing.T) {
 		if r := miss("bots", telemetry.ClassSegment); r.rec.Reason == reasonUnknownName {
 			t.Fatal("NoUnknownGate: a miss was refused by the gate")
 		}
+	}
+}
+
+// TestUnknownGateBoundsUndecided: while the gate is open, at most
+// unknownInFlight judged misses are at the origin at once; the rest are
+// answered busy until answers come back (a botnet's first burst cannot
+// all reach the origin before the gate has its evidence).
+func TestUnknownGateBoundsUndecided(t *testing.T) {
+	t0 := time.Unix(1e9, 0)
+	g := &unknownGate{}
+	for range unknownInFlight {
+		if g.admit(t0) != gatePass {
+			t.Fatal("refused under the bound")
+		}
+		g.sent()
+	}
+	if v := g.admit(t0); v != gateBusy {
+		t.Fatalf("verdict %d past the bound, want busy", v)
+	}
+	g.observe(t0, 404)
+	if g.admit(t0) != gatePass {
+		t.Fatal("an answer frees a place")
 	}
 }

@@ -38,6 +38,7 @@ var cacheCounters = []struct {
 	{"playlist_stale_served", "Live media playlists served stale because the origin failed or was slow.", func(s *cache.Stats) *atomic.Uint64 { return &s.PlaylistStaleServed }, nil},
 	{"playlist_too_old", "Live media playlist requests refused because the last copy was past its bound (frozen stream).", func(s *cache.Stats) *atomic.Uint64 { return &s.PlaylistTooOld }, nil},
 	{"unknown_refused", "Segment misses for names no stream lists answered 404 by the edge (the origin had none of them lately).", func(s *cache.Stats) *atomic.Uint64 { return &s.UnknownRefused }, nil},
+	{"unknown_busy", "Segment misses for names no stream lists answered 503 while the unknown-name gate awaited the origin's answers to the first ones.", func(s *cache.Stats) *atomic.Uint64 { return &s.UnknownBusy }, nil},
 }
 
 func init() {
