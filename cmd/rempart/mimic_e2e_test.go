@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -96,13 +97,15 @@ func TestSiegeMimicMeasures(t *testing.T) {
 			if o.Requests > received || received-o.Requests > 5+0.02*received {
 				t.Errorf("report says %v origin requests, the origin received %v", o.Requests, received)
 			}
-			check := findCheck(t, rep, "origin_requests <= 200")
-			if check.Value != o.Requests || check.Pass != (o.Requests <= 200) {
+			limit := map[string]float64{"mimic-unknown": 100, "mimic-listed": 200}[name]
+			bound := fmt.Sprintf("origin_requests <= %.0f", limit)
+			check := findCheck(t, rep, bound)
+			if check.Value != o.Requests || check.Pass != (o.Requests <= limit) {
 				t.Errorf("check %+v, origin requests %v", check, o.Requests)
 			}
 			// A bare proxy passes the whole botnet to the origin: far over
 			// the bound, so the run fails, naming the threshold.
-			if o.Requests <= 200 || err == nil || !strings.Contains(err.Error(), "origin_requests <= 200") {
+			if o.Requests <= limit || err == nil || !strings.Contains(err.Error(), bound) {
 				t.Errorf("%v origin requests through a bare proxy; run error %v: want the threshold failed", o.Requests, err)
 			}
 			refused := findCheck(t, rep, "refused_viewers <= 0")
