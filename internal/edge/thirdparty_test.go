@@ -1,17 +1,13 @@
 package edge_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,78 +31,6 @@ func soak(t *testing.T) time.Duration {
 	return 20 * time.Second
 }
 
-// liveFromFFmpeg starts ffmpeg's own HLS muxer writing a live stream (1 s
-// segments, a sliding window of 6) into dir, for as long as the test runs.
-func liveFromFFmpeg(t *testing.T, ctx context.Context, dir string) {
-	ff := testkit.NeedTool(t, "ffmpeg")
-	cmd := exec.CommandContext(ctx, ff, "-hide_banner", "-loglevel", "error", "-re",
-		"-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-		"-c:v", "libx264", "-profile:v", "baseline", "-preset", "ultrafast", "-g", "25",
-		"-keyint_min", "25", "-sc_threshold", "0", "-b:v", "300k", "-c:a", "aac", "-b:a", "64k",
-		"-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
-		"-hls_flags", "delete_segments+temp_file", filepath.Join(dir, "index.m3u8"))
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start ffmpeg: %v", err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-}
-
-// staticServer serves dir with Python's http.server on a free loopback
-// port and returns its URL and a counter of requests per path, read from
-// its access log.
-func staticServer(t *testing.T, ctx context.Context, dir string) (string, func() map[string]int) {
-	py := testkit.NeedTool(t, "python3")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.CommandContext(ctx, py, "-u", "-m", "http.server", "--bind", "127.0.0.1", "--directory", dir, fmt.Sprint(port))
-	logR, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start python http.server: %v", err)
-	}
-	var mu sync.Mutex
-	hits := map[string]int{}
-	done := make(chan struct{})
-	line := regexp.MustCompile(`"GET ([^ ]+) HTTP`)
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(logR)
-		for sc.Scan() {
-			if m := line.FindStringSubmatch(sc.Text()); m != nil {
-				mu.Lock()
-				hits[m[1]]++
-				mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() { cmd.Process.Kill(); <-done; cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	eventually(t, 10*time.Second, func() bool {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, "python http.server to listen")
-	return url, func() map[string]int {
-		mu.Lock()
-		defer mu.Unlock()
-		out := make(map[string]int, len(hits))
-		for k, v := range hits {
-			out[k] = v
-		}
-		return out
-	}
-}
-
 // TestThirdPartyLiveStream: in front of a static HLS server rempart did not
 // write, with a live stream from ffmpeg's own muxer, a real player (ffmpeg)
 // plays through the edge without error while 1,000 concurrent viewers (some
@@ -118,15 +42,11 @@ func TestThirdPartyLiveStream(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	liveFromFFmpeg(t, ctx, dir)
-	originURL, originHits := staticServer(t, ctx, dir)
-	eventually(t, 20*time.Second, func() bool {
-		b, err := os.ReadFile(filepath.Join(dir, "index.m3u8"))
-		return err == nil && strings.Count(string(b), "#EXTINF") >= 3
-	}, "ffmpeg to publish 3 segments")
+	entry := testkit.LiveFFmpeg(t, ctx, dir, 1, 1)
+	originURL, originHits := testkit.StaticServer(t, ctx, dir)
 
 	e := startEdge(t, quick(t, originURL), edge.Options{})
-	playlist := "http://" + e.Addr() + "/index.m3u8"
+	playlist := "http://" + e.Addr() + "/" + entry
 	dur := soak(t)
 
 	var player struct {
