@@ -46,7 +46,16 @@ func liveStackWith(t *testing.T, latency time.Duration, direct bool, edit func(*
 	if direct {
 		return "http://" + ln.Addr().String(), ""
 	}
-	cfg, err := config.Quick("127.0.0.1:0", "http://"+ln.Addr().String())
+	return edgeBefore(t, "http://"+ln.Addr().String(), edit)
+}
+
+// edgeBefore starts the edge's quick-start configuration in front of
+// origin, changed by edit (after the quick defaults, before validation),
+// for as long as the test runs. It returns the edge's URL and its admin
+// address.
+func edgeBefore(t *testing.T, origin string, edit func(*config.Config)) (target, admin string) {
+	t.Helper()
+	cfg, err := config.Quick("127.0.0.1:0", origin)
 	if err != nil {
 		t.Fatal(err)
 	}
