@@ -19,13 +19,14 @@ const (
 	ReasonThrottled          // throttle_fingerprint mitigation: 429
 	ReasonShed               // shed_route mitigation: 503
 	ReasonRateLimited        // configured rate limit: 429
+	ReasonBusy               // over its fair share while the CPU is saturated: 429
 	NumReasons               // number of reasons, for arrays indexed by Reason
 )
 
-var reasonNames = [NumReasons]string{"", "blocked", "throttled", "shed", "rate_limited"}
+var reasonNames = [NumReasons]string{"", "blocked", "throttled", "shed", "rate_limited", "busy"}
 
 // String returns the reason as recorded and counted: "blocked",
-// "throttled", "shed" or "rate_limited".
+// "throttled", "shed", "rate_limited" or "busy".
 func (r Reason) String() string {
 	if r >= NumReasons {
 		return "invalid"
@@ -34,7 +35,7 @@ func (r Reason) String() string {
 }
 
 // Action returns what the request record's Action says of a refusal:
-// "blocked", "rate_limited" (throttles too) or "shed".
+// "blocked", "rate_limited" (throttles too), "shed" or "busy".
 func (r Reason) Action() string {
 	if r == ReasonThrottled {
 		return ReasonRateLimited.String()
@@ -43,7 +44,7 @@ func (r Reason) Action() string {
 }
 
 var reasonStatus = [NumReasons]int{0, http.StatusForbidden, http.StatusTooManyRequests,
-	http.StatusServiceUnavailable, http.StatusTooManyRequests}
+	http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusTooManyRequests}
 
 // Verdict is the filter's decision on one request.
 type Verdict struct {
@@ -77,7 +78,8 @@ func refusal(r Reason, wait time.Duration) Verdict {
 // and Class set by the stages before) and r may pass at now. The order:
 // the allowlist lets through at once; then a blocked prefix refuses (403);
 // then mitigations (a fingerprint throttled: 429; a route shed: 503); then
-// the configured rate limits (429), first refusal wins. It takes tokens
+// the configured rate limits (429); then, while the CPU is saturated, the
+// source's fair share (429, see fair.go), first refusal wins. It takes tokens
 // from the buckets it consults and counts into Stats; it does no I/O, and
 // a request that passes allocates nothing. In shadow mode a refusal comes
 // back with Shadow set; with the mode off every request passes uncounted.
@@ -122,6 +124,11 @@ func (s *Shield) decide(rec *telemetry.Record, path string, now int64) Verdict {
 	for _, l := range *s.limits.Load() {
 		if wait := l.take(rec.Class, addr, pfx, rec.Fingerprint, path, now); wait > 0 {
 			return refusal(ReasonRateLimited, wait)
+		}
+	}
+	if f := s.fair.Load(); f != nil && !costless(rec) {
+		if wait := f.take(addr, now); wait > 0 {
+			return refusal(ReasonBusy, wait)
 		}
 	}
 	return Verdict{}

@@ -87,6 +87,10 @@ type Shield struct {
 	// mitigation, by address and fingerprint: one table bounded by
 	// max_keys however many throttles the detector applies.
 	throttleKeys *keyTable
+	// fairKeys holds each source's bucket of the fair share (fair.go),
+	// bounded by max_keys; fair is the share in force, nil when none.
+	fairKeys *keyTable
+	fair     atomic.Pointer[fairShare]
 }
 
 // Interface guard: the edge wires the detector to the Shield.
@@ -135,6 +139,7 @@ func (s *Shield) Reload(cfg config.Shield) error {
 	maxKeys := positiveOr(cfg.MaxKeys, DefaultMaxKeys)
 	if s.throttleKeys == nil || int64(maxKeys) != s.maxKeys.Load() {
 		s.throttleKeys = newKeyTable(maxKeys)
+		s.fairKeys = newKeyTable(maxKeys)
 		s.rebuildLocked()
 	}
 	s.maxKeys.Store(int64(maxKeys))

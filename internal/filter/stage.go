@@ -19,7 +19,8 @@ func init() {
 }
 
 // Bodies of refusals: short, the status says the rest.
-var refusalBodies = [NumReasons]string{"", "forbidden", "too many requests", "overloaded, retry later", "too many requests"}
+var refusalBodies = [NumReasons]string{"", "forbidden", "too many requests", "overloaded, retry later", "too many requests",
+	"busy, retry later"}
 
 // Stage is the filter stage of the pipeline. It runs once the request's
 // record has its client, prefix, fingerprint and route class, asks the
