@@ -93,6 +93,10 @@ func (s *Shield) defaults() {
 	setDefault(&s.Challenge.ClearanceTTL, time.Hour)
 
 	s.Evidence.Defaults()
+
+	setDefaultPtr(&s.Pressure.Enabled, true)
+	setDefault(&s.Pressure.SchedLatency, 10*time.Millisecond)
+	setDefault(&s.Pressure.Share, 2.0)
 }
 
 // DefaultRates returns the rate limits used when shield.rates is unset: per

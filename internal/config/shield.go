@@ -50,6 +50,28 @@ type Shield struct {
 	Challenge Challenge `yaml:"challenge"`
 	// Evidence tunes the hash-chained evidence log.
 	Evidence Evidence `yaml:"evidence"`
+	// Pressure shares the edge fairly among its sources while its CPU is
+	// saturated.
+	Pressure Pressure `yaml:"pressure"`
+}
+
+// Pressure is what the shield does when the edge's CPU is saturated (its
+// own load, or another process on its cores): each source may take a fair
+// share of what the edge serves, and the rest is refused cheaply (429,
+// Retry-After) until the CPU has room again. Viewers, and objects a
+// playlist lists asked at a player's pace, are never refused so.
+type Pressure struct {
+	// Enabled turns the fair share on. Unset (nil): true.
+	Enabled *bool `yaml:"enabled"`
+	// SchedLatency is the 99th percentile of how long runnable goroutines
+	// wait for a CPU, over a second, from which the edge is saturated (two
+	// seconds in a row; it no longer is after five seconds under half of
+	// it). Zero (unset): 10ms (a Go time slice); from 1ms to 1s.
+	SchedLatency time.Duration `yaml:"sched_latency"`
+	// Share is how many times the mean rate per source (requests a second
+	// over the sources seen that second) one source may take while the
+	// edge is saturated. Zero (unset): 2; from 1 to 100.
+	Share float64 `yaml:"share"`
 }
 
 // ConnLimits caps connections on the public listener. Over a cap, a new

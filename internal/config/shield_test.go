@@ -167,11 +167,13 @@ func TestShieldDefaultsKeepSetValues(t *testing.T) {
 		Rates:     []RateLimit{{Key: "ip", Rate: 3, Burst: 4}},
 		Detect:    Detect{Enabled: ptr(false), Interval: 2 * time.Second},
 		Challenge: Challenge{Difficulty: 12}, Evidence: Evidence{SampleRate: 1},
+		Pressure: Pressure{Enabled: ptr(false), Share: 3},
 	}
 	c.Defaults()
 	s := c.Shield
 	if s.Mode != "shadow" || s.Conns.PerIP != 8 || s.MaxKeys != 5000 || len(s.Rates) != 1 || s.Rates[0].Burst != 4 ||
-		*s.Detect.Enabled || s.Detect.Interval != 2*time.Second || s.Challenge.Difficulty != 12 || s.Evidence.SampleRate != 1 {
+		*s.Detect.Enabled || s.Detect.Interval != 2*time.Second || s.Challenge.Difficulty != 12 || s.Evidence.SampleRate != 1 ||
+		*s.Pressure.Enabled || s.Pressure.Share != 3 || s.Pressure.SchedLatency != 10*time.Millisecond {
 		t.Errorf("Defaults changed set shield values: %+v", s)
 	}
 	if err := c.Validate(); err != nil {
@@ -238,6 +240,8 @@ func TestShieldValidateInvalid(t *testing.T) {
 		{"rate huge", rates(RateLimit{Key: "ip", Rate: 2e6}), []string{"shield.rates[0].rate: 2e+06", "at most 1000000"}},
 		{"rate burst", rates(RateLimit{Key: "ip", Rate: 1, Burst: -2}), []string{"shield.rates[0].burst: -2: want a number of requests ≥ 0"}},
 		{"max keys small", func(c *Config) { c.Shield.MaxKeys = 10 }, []string{"shield.max_keys: 10: want an integer from 1000 to 100000000"}},
+		{"pressure latency", func(c *Config) { c.Shield.Pressure.SchedLatency = 2 * time.Second }, []string{"shield.pressure.sched_latency: 2s: want a duration from 1ms to 1s"}},
+		{"pressure share", func(c *Config) { c.Shield.Pressure.Share = 0.5 }, []string{"shield.pressure.share: 0.5: want a number from 1 to 100"}},
 		{"max blocks", func(c *Config) { c.Shield.MaxBlocks = -1 }, []string{"shield.max_blocks: -1: want an integer from 1"}},
 		{"detect interval", func(c *Config) { c.Shield.Detect.Interval = 10 * time.Millisecond }, []string{"shield.detect.interval: 10ms: want a duration from 100ms to 1m0s"}},
 		{"detect baseline", func(c *Config) { c.Shield.Detect.Baseline = 500 * time.Millisecond }, []string{"shield.detect.baseline: 500ms: want a duration from shield.detect.interval (1s) to 24h"}},

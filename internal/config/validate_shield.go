@@ -38,6 +38,14 @@ func (s *Shield) validate(v *validator) {
 	s.Detect.validate(v)
 	s.Challenge.validate(v)
 	s.Evidence.validate(v)
+	s.Pressure.validate(v)
+}
+
+func (p *Pressure) validate(v *validator) {
+	v.durationIn("shield.pressure.sched_latency", p.SchedLatency, time.Millisecond, time.Second)
+	if !(p.Share >= 1 && p.Share <= 100) {
+		v.bad("shield.pressure.share", p.Share, "a number from 1 to 100 (times the mean rate per source), such as 2")
+	}
 }
 
 // cidrs checks that every entry of list is a CIDR or a bare IP, and not a

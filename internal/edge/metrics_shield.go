@@ -11,7 +11,8 @@ var (
 	descShieldAllowed = prometheus.NewDesc("rempart_shield_allowed_total",
 		"Requests the filter let through (allowlisted ones included).", nil, nil)
 	descShieldRefused = prometheus.NewDesc("rempart_shield_refused_total",
-		"Requests the filter refused, by reason (blocked, throttled, shed, rate_limited).", []string{"reason"}, nil)
+		"Requests the filter refused, by reason (blocked, throttled, shed, rate_limited, busy: over its fair share "+
+			"while the CPU is saturated).", []string{"reason"}, nil)
 	descShieldShadowed = prometheus.NewDesc("rempart_shield_shadowed_total",
 		"In shadow mode, requests that would have been refused, by reason (they passed).", []string{"reason"}, nil)
 	descConns = prometheus.NewDesc("rempart_connections_total",
@@ -37,6 +38,13 @@ var (
 	descDetect = prometheus.NewDesc("rempart_detect_mitigations_total",
 		"Detector decisions: applied, renewed, lifted, vetoed (false-positive budget, per second), failed, "+
 			"cold_start (not taken for want of a baseline: only exact mitigations are, per second).", []string{"decision"}, nil)
+	descCPUSaturated = prometheus.NewDesc("rempart_cpu_saturated",
+		"1 while the edge's CPU is saturated: the p99 of how long runnable goroutines wait for a CPU is over "+
+			"shield.pressure.sched_latency.", nil, nil)
+	descSchedP99 = prometheus.NewDesc("rempart_sched_latency_p99_seconds",
+		"99th percentile of how long runnable goroutines waited for a CPU over the last second (0: too few to say).", nil, nil)
+	descFairShare = prometheus.NewDesc("rempart_fair_share_rate",
+		"Requests a second each source may take while the CPU is saturated (shield.pressure); 0 when no share is in force.", nil, nil)
 	descEvidence = prometheus.NewDesc("rempart_evidence_total",
 		"Evidence log: sampled, dropped_cap, dropped_full, written, lost, write_errors, pruned.", []string{"event"}, nil)
 )
@@ -45,7 +53,8 @@ var verdicts = []detect.Verdict{detect.Normal, detect.FlashCrowd, detect.UnderAt
 
 func describeShield(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descShieldAllowed, descShieldRefused, descShieldShadowed, descConns, descH2Resets, descH2Errors,
-		descConnsOpen, descMitigations, descChallenge, descChallengeDifficulty, descVerdict, descDetect, descEvidence} {
+		descConnsOpen, descMitigations, descChallenge, descChallengeDifficulty, descVerdict, descDetect, descEvidence,
+		descCPUSaturated, descSchedP99, descFairShare} {
 		ch <- d
 	}
 }
@@ -66,6 +75,9 @@ func collectShield(ch chan<- prometheus.Metric, e *Edge) {
 		ch <- counter(descConns, float64(v), ev)
 	}
 	ch <- gauge(descConnsOpen, float64(cs.Open.Load()))
+	ch <- gauge(descCPUSaturated, boolFloat(d.cpu.gauge.Saturated()))
+	ch <- gauge(descSchedP99, d.cpu.gauge.P99().Seconds())
+	ch <- gauge(descFairShare, d.shield.FairShare())
 	ch <- counter(descH2Resets, float64(cs.StreamsReset.Load()))
 	for typ, n := range cs.H2.Snapshot() {
 		ch <- counter(descH2Errors, float64(n), typ)

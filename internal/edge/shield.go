@@ -37,11 +37,12 @@ type defences struct {
 	// the edge's viewer table is what it knows of them).
 	watching func(client netip.Addr, now time.Time) bool
 	gauge    pressureGauge // the challenge's difficulty; the tick's alone
+	cpu      *cpuShare     // the CPU the edge gets, and the fair share
 }
 
 func newDefences(cfg *config.Config, logger *slog.Logger, now func() time.Time) (*defences, error) {
 	s := &cfg.Shield
-	d := &defences{logger: logger, now: now}
+	d := &defences{logger: logger, now: now, cpu: newCPUShare(s.Pressure)}
 	d.rooms = admission.NewRooms(logger, now)
 	d.streams = newStreams(now)
 	d.consumers = append(d.consumers, d.streams.viewers)
@@ -98,7 +99,8 @@ func (d *defences) run(ctx context.Context, start func(func() error)) {
 	start(func() error { return d.rooms.Run(ctx) })
 }
 
-// tick sweeps expired blocks and passes the detector's verdict on: to the
+// tick sweeps expired blocks, shares the edge fairly while its CPU is
+// saturated (cpu.go), and passes the detector's verdict on: to the
 // evidence log (stamped on records) and, with the solve rate, to the
 // challenge (difficulty, see pressure.go).
 func (d *defences) tick(ctx context.Context) {
@@ -112,9 +114,11 @@ func (d *defences) tick(ctx context.Context) {
 		}
 		d.shield.Sweep(d.now())
 		if d.detector == nil {
+			d.cpu.update(d.shield, d.cpu.gauge.Update(), nil)
 			continue
 		}
 		st := d.detector.Status()
+		d.cpu.update(d.shield, d.cpu.gauge.Update(), &st)
 		if d.evidence != nil {
 			d.evidence.SetVerdict(string(st.Verdict))
 		}
@@ -130,6 +134,7 @@ func (d *defences) reload(cfg *config.Config) error {
 	if err := d.challenger.Reload(); err != nil {
 		return fmt.Errorf("reload challenge keys: %w", err)
 	}
+	d.cpu.reload(cfg.Shield.Pressure)
 	return nil
 }
 
