@@ -22,7 +22,9 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeSiegeBinary()
+	os.Exit(code)
 }
 
 func freePort(t *testing.T) string {
