@@ -19,13 +19,16 @@ var (
 		"Live media playlists the edge has learned and still follows.", []string{"site"}, nil)
 	descStreamFull = prometheus.NewDesc("rempart_stream_full",
 		"1 when the site's catalog is at its bound of names: unknown names go unjudged (fail open).", []string{"site"}, nil)
+	descStreamPrefetch = prometheus.NewDesc("rempart_stream_prefetch_total",
+		"Playlists the edge asked to fetch itself (renditions nobody fetched here, where unknown segment names are asked): "+
+			"queued, or dropped by the full queue.", []string{"result"}, nil)
 	descStreamViewers = prometheus.NewDesc("rempart_stream_viewers",
 		"Clients that behave as players now: a media playlist, then the segments it lists, at a player's pace.", nil, nil)
 )
 
 func describeStream(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descStreamJudged, descStreamRefused, descStreamNames, descStreamPlaylists,
-		descStreamFull, descStreamViewers} {
+		descStreamFull, descStreamPrefetch, descStreamViewers} {
 		ch <- d
 	}
 }
@@ -42,5 +45,7 @@ func collectStream(ch chan<- prometheus.Metric, e *Edge) {
 		ch <- gauge(descStreamPlaylists, float64(sz.Playlists), site)
 		ch <- gauge(descStreamFull, boolFloat(sz.Full), site)
 	})
+	ch <- counter(descStreamPrefetch, float64(s.prefetch.Asked.Load()), "queued")
+	ch <- counter(descStreamPrefetch, float64(s.prefetch.Dropped.Load()), "dropped")
 	ch <- gauge(descStreamViewers, float64(s.viewers.Count(e.now())))
 }

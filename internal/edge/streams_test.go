@@ -94,6 +94,9 @@ func TestUnwatchedRenditionIsFetchedByTheEdge(t *testing.T) {
 	if n := o.count("/high.m3u8"); n < 1 || n > 3 {
 		t.Errorf("the unwatched rendition's playlist was fetched %d times, want 1 to 3", n)
 	}
+	if m := scrape(t, e); metricLine(m, `rempart_stream_prefetch_total{result="queued"}`) == "" {
+		t.Error("the edge's own playlist fetches are not in the metrics")
+	}
 	if code, _, _ := get(t, c, base+"/high4.ts"); code == http.StatusNotFound {
 		t.Error("a segment of the unwatched rendition is refused: a player sent here by a balancer would stall")
 	}

@@ -343,13 +343,13 @@ func (c *Catalog) Empty() bool {
 
 // Size is what the catalog holds, for metrics.
 type Size struct {
-	Names, Playlists, Dirs int
-	Full                   bool
+	Names, Playlists int
+	Full             bool
 }
 
 // Size returns what the catalog holds now.
 func (c *Catalog) Size() Size {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return Size{Names: len(c.names), Playlists: len(c.lists), Dirs: len(c.dirs), Full: c.full}
+	return Size{Names: len(c.names), Playlists: len(c.lists), Full: c.full}
 }
